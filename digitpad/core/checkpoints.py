@@ -1,0 +1,170 @@
+"""Checkpoints: safetensors weights with the JSON metadata that rebuilds and describes the model.
+
+A checkpoint is one ``.safetensors`` file whose header metadata holds ``digitpad`` (JSON: the
+architecture and its arguments, dataset, input size, normalisation, calibration, metrics, training
+config, digitpad version). A ``.json`` sidecar with the same metadata is written beside it for
+people and scripts. Loading never unpickles, and every failure names what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import save as save_safetensors_bytes
+
+from .. import __version__
+from .models import MODELS, build_model
+
+FORMAT = "digitpad-checkpoint"
+FORMAT_VERSION = 1
+MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024  # refuse absurd files before reading them into memory
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message says which file and why."""
+
+
+@dataclass
+class Checkpoint:
+    arch: str
+    arch_args: dict
+    state: dict[str, np.ndarray]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def input_size(self) -> int:
+        return int(self.arch_args.get("input_size", 28))
+
+    @property
+    def normalization(self) -> tuple[float, float]:
+        mean, std = self.meta.get("normalization", (0.0, 1.0))
+        return float(mean), float(std)
+
+    def build_model(self) -> torch.nn.Module:
+        """A fresh model in eval mode with these weights (strict: every tensor must match)."""
+        args = {k: v for k, v in self.arch_args.items() if k != "input_size"}
+        model = build_model(self.arch, input_size=self.input_size, **args)
+        tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.state.items()}
+        try:
+            model.load_state_dict(tensors, strict=True)
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()[0]
+            raise CheckpointError(f"weights do not fit architecture {self.arch!r}: {first}") from None
+        return model.eval()
+
+    @classmethod
+    def from_model(cls, model: torch.nn.Module, meta: dict) -> "Checkpoint":
+        return cls(model.arch_name, dict(model.arch_args), state_to_numpy(model.state_dict()), dict(meta))
+
+
+def state_to_numpy(state: dict) -> dict[str, np.ndarray]:
+    return {k: v.detach().to("cpu").numpy().copy() for k, v in state.items()}
+
+
+def _metadata(checkpoint: Checkpoint) -> dict:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "digitpad_version": __version__,
+        "arch": checkpoint.arch,
+        "arch_args": checkpoint.arch_args,
+        **checkpoint.meta,
+    }
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sidecar_path(path: Path) -> Path:
+    return Path(path).with_suffix(".json")
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        path = path.with_name(path.name + ".safetensors")
+    metadata = _metadata(checkpoint)
+    tensors = {k: np.ascontiguousarray(v) for k, v in checkpoint.state.items()}
+    blob = save_safetensors_bytes(tensors, metadata={"digitpad": json.dumps(metadata)})
+    _atomic_write(path, blob)
+    _atomic_write(sidecar_path(path), (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
+    size = path.stat().st_size
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path}: {size / 2**20:.0f} MB is far larger than any digitpad model")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def _parse_metadata(path: Path, blob: bytes) -> dict:
+    # The header is an 8-byte little-endian length then JSON; read it ourselves so a foreign or
+    # truncated file gets a precise message before any tensor is touched.
+    if len(blob) < 8:
+        raise CheckpointError(f"{path}: not a safetensors file (only {len(blob)} bytes)")
+    header_len = int.from_bytes(blob[:8], "little")
+    if header_len <= 0 or 8 + header_len > len(blob):
+        raise CheckpointError(f"{path}: not a safetensors file, or truncated (bad header length)")
+    try:
+        header = json.loads(blob[8 : 8 + header_len])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path}: not a safetensors file (header is not JSON)") from None
+    raw = (header.get("__metadata__") or {}).get("digitpad")
+    if raw is None:
+        raise CheckpointError(f"{path}: a safetensors file, but not a digitpad checkpoint (no digitpad metadata)")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError:
+        raise CheckpointError(f"{path}: digitpad metadata is corrupt (not JSON)") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
+    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: written by a newer digitpad ({meta.get('digitpad_version')}); please upgrade digitpad"
+        )
+    if meta.get("arch") not in MODELS:
+        raise CheckpointError(f"{path}: unknown architecture {meta.get('arch')!r}")
+    return meta
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read and validate a checkpoint; raises ``CheckpointError`` naming the file and the problem."""
+    path = Path(path)
+    blob = _read_bytes(path)
+    meta = _parse_metadata(path, blob)
+    try:
+        state = load_safetensors_bytes(blob)
+    except (SafetensorError, ValueError, OverflowError) as error:
+        raise CheckpointError(f"{path}: corrupt tensor data ({error})") from None
+    arch, arch_args = meta.pop("arch"), meta.pop("arch_args", {})
+    checkpoint = Checkpoint(arch, arch_args, state, meta)
+    checkpoint.build_model()  # validates that every tensor fits the architecture, or raises
+    return checkpoint

@@ -1,0 +1,141 @@
+"""Prediction: a checkpoint's model plus its normalisation and calibration, applied to prepared images."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import preprocess
+from .checkpoints import Checkpoint, load_checkpoint
+from .models import capture_activations
+
+DEFAULT_MODEL_NAME = "default.safetensors"
+
+
+def resources_dir() -> Path:
+    """The shipped ``resources/`` folder (beside the package in a checkout or editable install)."""
+    override = os.environ.get("DIGITPAD_RESOURCES")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "resources"
+
+
+def default_model_path() -> Path:
+    return resources_dir() / "models" / DEFAULT_MODEL_NAME
+
+
+def select_device(preference: str = "auto") -> torch.device:
+    """'auto' picks CUDA, then Apple MPS, then CPU; an explicit device that is absent is an error."""
+    preference = (preference or "auto").lower()
+    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if has_mps else torch.device("cpu")
+    if preference.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("CUDA was asked for, but torch sees no CUDA GPU on this machine")
+    if preference == "mps" and not has_mps:
+        raise ValueError("Apple MPS was asked for, but it is not available on this machine")
+    return torch.device(preference)
+
+
+def available_devices() -> list[str]:
+    devices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+@dataclass(frozen=True)
+class Prediction:
+    probabilities: np.ndarray | None  # (10,) float32 summing to 1; None when the input is empty
+    digit: int | None  # best guess, also when unsure; None when empty
+    confident: bool  # calibrated max probability above the checkpoint's threshold
+    score: float  # calibrated max probability (0 when empty)
+    prepared: preprocess.Prepared  # exactly what was fed to the model
+
+    @property
+    def empty(self) -> bool:
+        return self.prepared.empty
+
+
+def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """uint8 (n, s, s) or float (n, s, s) in [0, 1] -> normalised float (n, 1, s, s)."""
+    if images.dtype == torch.uint8:
+        images = images.float() / 255.0
+    return ((images - mean) / std).unsqueeze(1)
+
+
+@torch.no_grad()
+def batched_logits(model, images: torch.Tensor, mean: float, std: float, batch_size: int = 1000) -> torch.Tensor:
+    """Logits for many images (uint8 or [0, 1] float), batch by batch on the images' device."""
+    model.eval()
+    outputs = [model(normalize(images[i : i + batch_size], mean, std)) for i in range(0, len(images), batch_size)]
+    return torch.cat(outputs) if outputs else torch.empty(0, 10)
+
+
+class Predictor:
+    """Reads prepared digits with one checkpoint. Not thread-safe: one per thread.
+
+    The threshold on the calibrated max probability decides ``confident``; it was chosen on the
+    validation set when the checkpoint was trained (see ``metrics.confidence_threshold``).
+    """
+
+    def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu"):
+        self.checkpoint = checkpoint
+        self.device = torch.device(device)
+        self.model = checkpoint.build_model().to(self.device)
+        self.mean, self.std = checkpoint.normalization
+        self.temperature = float(checkpoint.meta.get("temperature", 1.0))
+        self.threshold = float(checkpoint.meta.get("threshold", 0.5))
+        self.spec = preprocess.spec_for(checkpoint.meta.get("dataset", "mnist"))
+        if self.spec.size != checkpoint.input_size:
+            self.spec = spec_for_input_size(checkpoint.input_size)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, device="cpu") -> "Predictor":
+        return cls(load_checkpoint(path), device)
+
+    @property
+    def name(self) -> str:
+        return self.checkpoint.meta.get("name") or self.checkpoint.arch
+
+    def _tensor(self, image: np.ndarray) -> torch.Tensor:
+        return normalize(torch.as_tensor(image, dtype=torch.float32, device=self.device)[None], self.mean, self.std)
+
+    @torch.inference_mode()
+    def probabilities(self, image: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities (10,) for one prepared image (s, s) in [0, 1]."""
+        logits = self.model(self._tensor(image))[0]
+        return torch.softmax(logits / self.temperature, 0).float().cpu().numpy()
+
+    def predict_prepared(self, prepared: preprocess.Prepared) -> Prediction:
+        if prepared.empty or prepared.image is None:
+            return Prediction(None, None, False, 0.0, prepared)
+        probs = self.probabilities(prepared.image)
+        digit = int(probs.argmax())
+        score = float(probs[digit])
+        return Prediction(probs, digit, score >= self.threshold, score, prepared)
+
+    def predict_image(self, image: np.ndarray) -> Prediction:
+        return self.predict_prepared(preprocess.prepare_image(image, self.spec))
+
+    def predict_strokes(self, strokes) -> Prediction:
+        return self.predict_prepared(preprocess.prepare_strokes(strokes, self.spec))
+
+    def predict_file(self, path) -> Prediction:
+        return self.predict_prepared(preprocess.prepare_file(path, self.spec))
+
+    @torch.inference_mode()
+    def activations(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        """Each feature layer's maps (channels, h, w) for one prepared image, via forward hooks."""
+        _, captured = capture_activations(self.model, self._tensor(image))
+        return {name: act[0].float().cpu().numpy() for name, act in captured.items() if act.dim() == 4}
+
+
+def spec_for_input_size(size: int) -> preprocess.InputSpec:
+    return preprocess.USPS_SPEC if size == preprocess.USPS_SPEC.size else preprocess.MNIST_SPEC

@@ -1,0 +1,378 @@
+"""The training loop, readable top to bottom: ``Trainer.run()`` yields events and knows no threads.
+
+The whole dataset lives as one uint8 tensor on the training device; a batch is an index slice of a
+seeded permutation, augmented on that device, so the loop has no per-sample Python. Pause, resume
+and stop come from another thread through ``RunControl`` and take effect within one batch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import __version__
+from . import preprocess
+from .augment import augment_batch
+from .checkpoints import Checkpoint, state_to_numpy
+from .config import TrainConfig
+from .datasets import DigitData, normalization_stats, split_validation
+from .events import (
+    EpochEnded,
+    Evaluated,
+    Paused,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    StepsEnded,
+    WeightsSnapshot,
+)
+from .inference import batched_logits, normalize, select_device
+from .metrics import confidence_threshold, confusion_matrix, fit_temperature, misclassified
+from .models import build_model, first_layer_kernels, parameter_count
+
+REPORT_INTERVAL_S = 0.05  # at most ~20 StepsEnded a second: cheap for any receiver
+SNAPSHOTS_PER_EPOCH = 4  # kernel snapshots for the viewer's scrubber
+
+
+class RunControl:
+    """Thread-safe pause/resume/stop flags, checked by the loop between batches."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused loop so it can see the stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self, timeout: float | None = None) -> bool:
+        return self._running.wait(timeout)
+
+
+def default_threads() -> int:
+    """All cores but one, so the GUI thread always has a core of its own."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+@dataclass
+class _Split:
+    images: torch.Tensor  # (n, s, s) uint8 on the device
+    labels: torch.Tensor  # (n,) int64 on the device
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+class Trainer:
+    """Trains ``config.model`` on ``data``; iterate ``run()`` to drive it and receive events.
+
+    Events
+    ------
+    RunStarted, then per throttled interval StepsEnded, per epoch EpochEnded and WeightsSnapshot,
+    Paused on pause/resume, and finally Evaluated (val, test) and RunFinished, or RunFailed.
+    """
+
+    def __init__(
+        self, config: TrainConfig, data: DigitData, control: RunControl | None = None, init_state=None,
+        normalization: tuple[float, float] | None = None,
+    ):
+        config.validate()
+        self.config = config
+        self.data = data
+        self.control = control or RunControl()
+        self.init_state = init_state  # fine-tuning starts from these weights
+        # Fine-tuning keeps the base model's (mean, std): its weights were learnt on inputs scaled so.
+        self.normalization = normalization
+        self.device = select_device(config.device)
+        self.checkpoint: Checkpoint | None = None  # the best model, once the run has finished
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    def _prepare_data(self) -> tuple[_Split, _Split, _Split]:
+        cfg, data = self.config, self.data
+        train_idx, val_idx = split_validation(len(data.train_labels), cfg.val_fraction, cfg.seed)
+        if cfg.train_fraction < 1.0:
+            keep = max(1, round(len(train_idx) * cfg.train_fraction))
+            train_idx = np.random.default_rng(cfg.seed + 1).permutation(train_idx)[:keep]
+
+        def split(images, labels):
+            return _Split(
+                torch.as_tensor(np.ascontiguousarray(images), device=self.device),
+                torch.as_tensor(np.asarray(labels, np.int64), device=self.device),
+            )
+
+        if self.normalization is not None:
+            self.mean, self.std = (float(v) for v in self.normalization)
+        else:
+            self.mean, self.std = normalization_stats(data.train_images[train_idx])
+        return (
+            split(data.train_images[train_idx], data.train_labels[train_idx]),
+            split(data.train_images[val_idx], data.train_labels[val_idx]),
+            split(data.test_images, data.test_labels),
+        )
+
+    def _make_optimizer(self, model) -> torch.optim.Optimizer:
+        cfg = self.config
+        # No weight decay on biases and norm parameters: it only fights BatchNorm's scale.
+        decay = [p for p in model.parameters() if p.dim() > 1]
+        no_decay = [p for p in model.parameters() if p.dim() <= 1]
+        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        if cfg.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=cfg.lr)
+        if cfg.optimizer in ("momentum", "nesterov"):
+            return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.optimizer == "nesterov")
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(groups, lr=cfg.lr)
+        if cfg.optimizer == "adamw":
+            return torch.optim.AdamW(groups, lr=cfg.lr)
+        return torch.optim.Adadelta(groups, lr=cfg.lr)
+
+    def _make_schedule(self, optimizer, steps_per_epoch: int):
+        cfg = self.config
+        if cfg.schedule == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(
+                optimizer,
+                max_lr=cfg.lr,
+                total_steps=cfg.epochs * steps_per_epoch,
+                pct_start=0.2,
+                cycle_momentum=cfg.optimizer in ("momentum", "nesterov"),
+            )
+        if cfg.schedule == "step":  # stepped once per epoch, below
+            return torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=cfg.step_gamma)
+        return None
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> Iterator[object]:
+        try:
+            yield from self._run()
+        except Exception as error:  # noqa: BLE001 - reported as an event, the caller decides
+            yield RunFailed(f"{type(error).__name__}: {error}")
+
+    def _run(self) -> Iterator[object]:
+        cfg = self.config
+        threads = cfg.threads or default_threads()
+        if self.device.type == "cpu":
+            torch.set_num_threads(threads)
+        torch.manual_seed(cfg.seed)
+        generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
+
+        train, val, test = self._prepare_data()
+        size = train.images.shape[-1]
+        model = build_model(cfg.model, input_size=size, **cfg.model_args).to(self.device)
+        if self.init_state is not None:
+            model.load_state_dict({k: torch.as_tensor(v) for k, v in self.init_state.items()})
+        channels_last = self.device.type == "cpu"  # measured: ~25% faster convolutions on CPU
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        batch_size = min(cfg.batch_size, len(train))
+        steps_per_epoch = max(1, len(train) // batch_size)  # drop the ragged last batch (BatchNorm)
+        optimizer = self._make_optimizer(model)
+        schedule = self._make_schedule(optimizer, steps_per_epoch)
+        total_steps = cfg.epochs * steps_per_epoch
+
+        yield RunStarted(
+            str(self.device), threads, len(train), len(val), len(test), cfg.epochs, steps_per_epoch, parameter_count(model)
+        )
+        yield WeightsSnapshot(0, 0, first_layer_kernels(model).numpy())
+
+        best = {"accuracy": -1.0, "epoch": 0, "state": state_to_numpy(model.state_dict())}
+        step, epochs_done, train_time = 0, 0, 0.0
+        losses: list[torch.Tensor] = []
+        last_report = time.perf_counter()
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            epoch_start = time.perf_counter()
+            epoch_loss = torch.zeros((), device=self.device)
+            epoch_correct = torch.zeros((), device=self.device, dtype=torch.long)
+            order = torch.randperm(len(train), generator=generator, device=self.device)
+            snapshot_every = max(1, steps_per_epoch // SNAPSHOTS_PER_EPOCH)
+            for batch in range(steps_per_epoch):
+                if self.control.paused:
+                    paused_at = time.perf_counter()
+                    yield Paused(True)
+                    self.control.wait_while_paused()
+                    epoch_start += time.perf_counter() - paused_at  # paused time is not training time
+                    yield Paused(False)
+                if self.control.stopped or self._out_of_time(train_time + time.perf_counter() - epoch_start):
+                    break
+                index = order[batch * batch_size : (batch + 1) * batch_size]
+                x = train.images[index].float().div_(255.0).unsqueeze(1)
+                if cfg.augment:
+                    x = augment_batch(x, elastic=cfg.elastic, generator=generator)
+                x = (x - self.mean) / self.std
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                y = train.labels[index]
+
+                logits = model(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if cfg.schedule == "onecycle":
+                    schedule.step()
+
+                step += 1
+                detached = loss.detach()
+                losses.append(detached)
+                epoch_loss += detached
+                epoch_correct += (logits.argmax(1) == y).sum()
+                now = time.perf_counter()
+                if now - last_report >= REPORT_INTERVAL_S:
+                    # .cpu() is a device sync point: once per report, not per batch.
+                    elapsed = train_time + now - epoch_start
+                    rate = step * batch_size / max(elapsed, 1e-9)
+                    yield StepsEnded(
+                        epoch,
+                        step,
+                        torch.stack(losses).float().cpu().numpy(),
+                        optimizer.param_groups[0]["lr"],
+                        rate,
+                        (total_steps - step) * batch_size / max(rate, 1e-9),
+                        step / total_steps,
+                    )
+                    losses, last_report = [], now
+                if (batch + 1) % snapshot_every == 0:
+                    yield WeightsSnapshot(epoch, step, first_layer_kernels(model).numpy())
+            else:
+                epochs_done = epoch
+            train_time += time.perf_counter() - epoch_start
+            batches_run = max(1, step - (epoch - 1) * steps_per_epoch)
+            if batches_run and epochs_done == epoch:
+                val_loss, val_acc = self._evaluate_loss_accuracy(model, val, channels_last)
+                is_best = val_acc > best["accuracy"] or len(val) == 0
+                if is_best:
+                    best = {"accuracy": val_acc, "epoch": epoch, "state": state_to_numpy(model.state_dict())}
+                yield EpochEnded(
+                    epoch,
+                    float(epoch_loss) / batches_run,
+                    float(epoch_correct) / (batches_run * batch_size),
+                    val_loss,
+                    val_acc,
+                    optimizer.param_groups[0]["lr"],
+                    train_time,
+                    time.perf_counter() - epoch_start,
+                    is_best,
+                )
+            if cfg.schedule == "step":
+                schedule.step()
+            if epochs_done != epoch:
+                break
+        if losses:
+            yield StepsEnded(epoch, step, torch.stack(losses).float().cpu().numpy(), optimizer.param_groups[0]["lr"], 0.0, 0.0, step / total_steps)
+
+        if best["epoch"] == 0:  # stopped inside the first epoch: the current weights are all we have
+            best["state"] = state_to_numpy(model.state_dict())
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in best["state"].items()})
+        yield from self._finish(model, val, test, best, epochs_done, train_time, channels_last)
+
+    def _out_of_time(self, seconds: float) -> bool:
+        return self.config.max_minutes > 0 and seconds >= self.config.max_minutes * 60
+
+    # --- evaluation and the final checkpoint ------------------------------------------------
+
+    def _logits(self, model, split: _Split, channels_last: bool) -> torch.Tensor:
+        del channels_last  # eval batches are large; the default layout is fine there
+        return batched_logits(model, split.images, self.mean, self.std)
+
+    def _evaluate_loss_accuracy(self, model, split: _Split, channels_last: bool) -> tuple[float, float]:
+        if len(split) == 0:
+            return float("nan"), float("nan")
+        logits = self._logits(model, split, channels_last)
+        loss = float(F.cross_entropy(logits, split.labels))
+        return loss, float((logits.argmax(1) == split.labels).float().mean())
+
+    def _evaluated(self, name: str, logits: torch.Tensor, split: _Split, temperature: float) -> Evaluated:
+        probs = torch.softmax(logits.float() / temperature, 1).cpu().numpy()
+        labels = split.labels.cpu().numpy()
+        wrong = misclassified(labels, probs)
+        return Evaluated(
+            name,
+            float((probs.argmax(1) == labels).mean()) if len(labels) else float("nan"),
+            float(F.cross_entropy(logits.float(), split.labels)) if len(labels) else float("nan"),
+            confusion_matrix(labels, probs.argmax(1)),
+            wrong,
+            probs[wrong].astype(np.float32),
+        )
+
+    def _finish(self, model, val, test, best, epochs_done, train_time, channels_last) -> Iterator[object]:
+        cfg = self.config
+        temperature, threshold = 1.0, 0.5
+        val_eval = None
+        if len(val):
+            val_logits = self._logits(model, val, channels_last)
+            temperature = fit_temperature(val_logits.cpu(), val.labels.cpu())
+            val_eval = self._evaluated("val", val_logits, val, temperature)
+            probs = torch.softmax(val_logits.float().cpu() / temperature, 1)
+            correct = (probs.argmax(1) == val.labels.cpu()).numpy()
+            threshold = confidence_threshold(probs.max(1).values.numpy(), correct)
+            yield val_eval
+        test_eval = None
+        if len(test):
+            test_eval = self._evaluated("test", self._logits(model, test, channels_last), test, temperature)
+            yield test_eval
+
+        model = model.to(memory_format=torch.contiguous_format)
+        self.checkpoint = Checkpoint.from_model(
+            model,
+            {
+                "dataset": cfg.dataset,
+                "normalization": [self.mean, self.std],
+                "preprocess_version": preprocess.PREPROCESS_VERSION,
+                "temperature": temperature,
+                "threshold": threshold,
+                "metrics": {
+                    "val_accuracy": val_eval.accuracy if val_eval else None,
+                    "test_accuracy": test_eval.accuracy if test_eval else None,
+                    "best_epoch": best["epoch"],
+                    "epochs_done": epochs_done,
+                    "train_seconds": round(train_time, 1),
+                    "device": str(self.device),
+                },
+                "config": cfg.to_dict(),
+                "digitpad_version": __version__,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
+        yield RunFinished(
+            stopped=epochs_done < cfg.epochs,
+            epochs_done=epochs_done,
+            best_epoch=best["epoch"],
+            best_val_accuracy=best["accuracy"],
+            test_accuracy=test_eval.accuracy if test_eval else None,
+            elapsed_s=train_time,
+            state=self.checkpoint.state,
+        )
+
+
+def train_to_end(config: TrainConfig, data: DigitData, control: RunControl | None = None) -> tuple[Trainer, list]:
+    """Run a whole training and return the trainer (with ``checkpoint``) and all events: for scripts and tests."""
+    trainer = Trainer(config, data, control)
+    events = list(trainer.run())
+    return trainer, events
+
+
+__all__ = ["RunControl", "Trainer", "train_to_end", "default_threads", "normalize"]

@@ -1,0 +1,125 @@
+"""The command line's contract: sub-commands, --json output and exit codes (0 ok, 1 failure, 2 usage)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad import cli
+from digitpad.core.checkpoints import load_checkpoint
+from digitpad.core.inference import default_model_path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def trained_checkpoint(tmp_path, tiny_digits, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: tiny_digits)
+    out = tmp_path / "tiny.safetensors"
+    code = cli.main(["train", "--model", "digitpad", "--model-arg", "width=8", "--model-arg", "hidden=32",
+                     "--epochs", "3", "--batch-size", "32", "--lr", "0.05", "--threads", "1", "--out", str(out)])
+    assert code == 0
+    capsys.readouterr()
+    return out
+
+
+def write_png(path, array):
+    Image.fromarray(array).save(path)
+    return path
+
+
+def test_train_writes_a_loadable_checkpoint_and_prints_a_summary(trained_checkpoint):
+    checkpoint = load_checkpoint(trained_checkpoint)
+    assert checkpoint.meta["metrics"]["epochs_done"] == 3
+    assert checkpoint.meta["name"] == "tiny"
+
+
+def test_predict_json_lines(tmp_path, trained_checkpoint, tiny_digits, capsys):
+    digit = write_png(tmp_path / "digit.png", 255 - tiny_digits.test_images[0])  # dark ink on white
+    blank = write_png(tmp_path / "blank.png", np.full((50, 50), 255, np.uint8))
+    code = cli.main(["predict", "--json", "--model", str(trained_checkpoint), str(digit), str(blank)])
+    assert code == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["file"] for line in lines] == [str(digit), str(blank)]
+    assert isinstance(lines[0]["digit"], int) and len(lines[0]["probabilities"]) == 10
+    assert abs(sum(lines[0]["probabilities"]) - 1) < 1e-4
+    assert isinstance(lines[0]["confident"], bool)
+    assert lines[1] == {"file": str(blank), "digit": None, "confident": False, "probabilities": None}
+
+
+def test_predict_unreadable_file_fails_with_one_line(tmp_path, trained_checkpoint, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    code = cli.main(["predict", "--model", str(trained_checkpoint), str(bad)])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.png" in err[0]
+
+
+def test_eval_prints_accuracy_and_confusion(trained_checkpoint, tiny_digits, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: tiny_digits)
+    assert cli.main(["eval", "--model", str(trained_checkpoint), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["count"] == len(tiny_digits.test_labels)
+    assert np.array(result["confusion"]).sum() == result["count"]
+    assert result["errors"] == result["count"] - np.trace(result["confusion"])
+
+
+def test_bad_checkpoint_is_a_one_line_failure(tmp_path, capsys):
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    code = cli.main(["predict", "--model", str(bad), str(tmp_path / "x.png")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.safetensors" in err and "Traceback" not in err
+
+
+def test_models_lists_every_architecture(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    for name in ("digitpad", "lenet5", "torch5-usps", "lasagne", "bastani-wang", "tflearn"):
+        assert name in out
+
+
+def test_usage_errors_exit_2():
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train"])  # --out is required
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        cli.main(["frobnicate"])
+    assert info.value.code == 2
+
+
+def test_unknown_model_is_a_failure_not_a_traceback(tmp_path, capsys):
+    code = cli.main(["train", "--model", "nope", "--out", str(tmp_path / "x")])
+    assert code == 1
+    assert "unknown model" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_headless_without_qt():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    code = "import sys, runpy; sys.argv=['digitpad','models']; import digitpad.cli as c; c.main(['models']); assert 'PySide6' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+
+
+def test_core_never_imports_qt():
+    code = (
+        "import sys, digitpad.cli, digitpad.core.trainer, digitpad.core.inference, digitpad.core.evaluation, "
+        "digitpad.core.datasets, digitpad.core.preprocess; assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+@pytest.mark.realdata
+def test_shipped_model_reaches_99_6_percent_on_mnist(real_data, capsys):
+    if not default_model_path().exists():
+        pytest.fail("the shipped model resources/models/default.safetensors is missing")
+    assert cli.main(["eval", "--dataset", "mnist", "--data", str(real_data), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["count"] == 10000
+    assert result["accuracy"] >= 0.996

@@ -1,0 +1,144 @@
+"""The training loop: it learns, reports throttled events, pauses, stops, and picks the best epoch."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from digitpad.core.augment import augment_batch
+from digitpad.core.config import TrainConfig
+from digitpad.core.events import EpochEnded, Evaluated, Paused, RunFailed, RunFinished, RunStarted, StepsEnded, WeightsSnapshot
+from digitpad.core.inference import Predictor
+from digitpad.core.trainer import RunControl, Trainer
+
+
+def events_of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_short_run_lowers_the_loss_and_learns(tiny_digits, tiny_config):
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 6})
+    trainer = Trainer(config, tiny_digits)
+    events = list(trainer.run())
+    assert not events_of(events, RunFailed), events_of(events, RunFailed)
+    assert isinstance(events[0], RunStarted)
+    losses = np.concatenate([e.losses for e in events_of(events, StepsEnded)])
+    assert len(losses) == config.epochs * events[0].steps_per_epoch
+    assert losses[-10:].mean() < 0.7 * losses[:10].mean()
+    epochs = events_of(events, EpochEnded)
+    assert [e.epoch for e in epochs] == list(range(1, 7))
+    finished = events_of(events, RunFinished)[-1]
+    assert not finished.stopped and finished.test_accuracy > 0.5  # chance is 0.1
+    splits = [e.split for e in events_of(events, Evaluated)]
+    assert splits == ["val", "test"]
+
+
+def test_best_epoch_is_the_one_kept(tiny_digits, tiny_config):
+    trainer = Trainer(tiny_config, tiny_digits)
+    events = list(trainer.run())
+    epochs = events_of(events, EpochEnded)
+    best = max(epochs, key=lambda e: e.val_accuracy)
+    finished = events_of(events, RunFinished)[-1]
+    assert finished.best_epoch == best.epoch
+    assert finished.best_val_accuracy == pytest.approx(best.val_accuracy)
+    # The checkpoint holds the best epoch's weights: re-evaluating gives the same validation accuracy.
+    val = events_of(events, Evaluated)[0]
+    assert val.accuracy == pytest.approx(best.val_accuracy)
+
+
+def test_checkpoint_has_calibration_and_normalization(tiny_digits, tiny_config):
+    trainer = Trainer(tiny_config, tiny_digits)
+    list(trainer.run())
+    meta = trainer.checkpoint.meta
+    mean, std = meta["normalization"]
+    assert 0 < mean < 1 and 0 < std < 1
+    assert 0.05 <= meta["temperature"] <= 20
+    assert 0 < meta["threshold"] < 1
+    assert meta["config"]["model"] == "digitpad"
+    probs = Predictor(trainer.checkpoint).probabilities(tiny_digits.test_images[0] / 255.0)
+    assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-5
+
+
+def test_stop_from_another_thread_takes_effect_within_a_batch(tiny_digits, tiny_config):
+    control = RunControl()
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 50})
+    trainer = Trainer(config, tiny_digits, control)
+    steps_after_stop = []
+    stop_step = None
+    for event in trainer.run():
+        if isinstance(event, StepsEnded):
+            if stop_step is None and event.step >= 3:
+                stop_step = event.step
+                threading.Thread(target=control.stop).start()
+                threading.Event().wait(0.05)
+            elif stop_step is not None:
+                steps_after_stop.append(event.step)
+    finished = trainer.checkpoint.meta["metrics"]
+    assert finished["epochs_done"] < 50
+    assert all(step <= stop_step + 1 for step in steps_after_stop)
+    assert trainer.checkpoint is not None  # stop keeps the best model so far
+
+
+def test_pause_blocks_progress_until_resume(tiny_digits, tiny_config):
+    control = RunControl()
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 3})
+    trainer = Trainer(config, tiny_digits, control)
+    run = trainer.run()
+    for event in run:
+        if isinstance(event, StepsEnded):
+            break
+    control.pause()
+    step_at_pause = event.step
+    before_pause = []
+    for event in run:  # at most the rest of the current batch's reports arrive first
+        if event == Paused(True):
+            break
+        before_pause.append(event)
+    assert not [e for e in before_pause if isinstance(e, StepsEnded)]
+    resumed = threading.Timer(0.2, control.resume)
+    resumed.start()
+    event = next(run)  # blocks until resumed
+    assert event == Paused(False)
+    rest = list(run)
+    steps = [e.step for e in rest if isinstance(e, StepsEnded)]
+    assert steps and min(steps) > step_at_pause
+    assert events_of(rest, RunFinished)
+
+
+def test_kernel_snapshots_change_during_training(tiny_digits, tiny_config):
+    events = list(Trainer(tiny_config, tiny_digits).run())
+    snapshots = events_of(events, WeightsSnapshot)
+    assert snapshots[0].kernels.shape == (8, 5, 5)
+    assert len(snapshots) >= 1 + tiny_config.epochs
+    assert not np.allclose(snapshots[0].kernels, snapshots[-1].kernels)
+
+
+def test_same_seed_same_result(tiny_digits, tiny_config):
+    def final_loss():
+        events = list(Trainer(tiny_config, tiny_digits).run())
+        return events_of(events, EpochEnded)[-1].train_loss
+
+    assert final_loss() == pytest.approx(final_loss(), rel=1e-5)
+
+
+def test_bad_config_is_refused(tiny_digits):
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        Trainer(TrainConfig(optimizer="magic"), tiny_digits)
+
+
+def test_absent_cuda_is_a_clear_error(tiny_digits, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA"):
+        Trainer(TrainConfig(device="cuda"), tiny_digits)
+
+
+def test_augmentation_keeps_shape_range_and_ink():
+    images = torch.zeros(4, 1, 28, 28)
+    images[:, :, 8:20, 12:16] = 1.0
+    out = augment_batch(images, generator=torch.Generator().manual_seed(0))
+    assert out.shape == images.shape
+    assert out.min() >= 0 and out.max() <= 1
+    ink = out.sum(dim=(1, 2, 3)) / images.sum(dim=(1, 2, 3))
+    assert ((ink > 0.7) & (ink < 1.4)).all()
+    assert not torch.allclose(out[0], out[1])  # each sample gets its own warp
