@@ -1,0 +1,33 @@
+"""The QApplication: global pyqtgraph options, the main window, and the event loop."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+
+def ensure_app() -> QApplication:
+    import pyqtgraph as pg
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("digitpad")
+    app.setOrganizationName("digitpad")
+    app.setApplicationDisplayName("digitpad")
+    # Antialiased curves and row-major images (numpy's [row, column]) everywhere.
+    pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+    return app
+
+
+def main(model_path: str | None = None) -> int:
+    from ..core.checkpoints import CheckpointError
+    from .main_window import create_window
+
+    app = ensure_app()
+    try:
+        window = create_window(model_path)
+    except CheckpointError as error:
+        QMessageBox.critical(None, "Cannot open model", str(error))
+        return 1
+    window.show()
+    return app.exec()

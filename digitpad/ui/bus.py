@@ -1,0 +1,30 @@
+"""The app's signal hub: what the pad, the training panel and the viewers tell one another.
+
+Every dock widget gets the window's ``AppBus``; emitters and listeners need not know each other.
+All signals are emitted on the GUI thread (the training worker's events are re-emitted here
+from queued connections), so slots may touch widgets directly.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+
+class AppBus(QObject):
+    """Signals
+    -------
+    modelChanged(Checkpoint): the pad's live model changed (opened, trained, fine-tuned).
+    predictionChanged(Prediction): the pad read the current drawing (also when it became empty).
+    trainingStarted(TrainConfig), trainingEvent(event), trainingFinished(Checkpoint or None):
+        a run in the training panel; ``event`` is any of ``digitpad.core.events``.
+    exampleRequested(image, label): a viewer asks the pad to show this (s, s) float image.
+    statusMessage(str): a line for the status bar.
+    """
+
+    modelChanged = Signal(object)
+    predictionChanged = Signal(object)
+    trainingStarted = Signal(object)
+    trainingEvent = Signal(object)
+    trainingFinished = Signal(object)
+    exampleRequested = Signal(object, object)
+    statusMessage = Signal(str)
