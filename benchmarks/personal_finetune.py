@@ -66,10 +66,12 @@ def prepared_usps(cache: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 
 
 def base_checkpoint(args, mnist: DigitData, cache: Path):
-    for candidate in [Path(args.base)] if args.base else [default_model_path()]:
-        if candidate.exists():
-            print(f"base model: {candidate}")
-            return load_checkpoint(candidate), str(candidate)
+    if args.base:
+        print(f"base model: {args.base}")
+        return load_checkpoint(args.base), args.base
+    if default_model_path().exists():
+        print(f"base model: the shipped {default_model_path()}")
+        return load_checkpoint(default_model_path()), str(default_model_path())
     quick = cache / f"quick_base_{QUICK_BASE_EPOCHS}ep.safetensors"
     if quick.exists():
         print(f"base model: {quick} (no shipped model; the quick base trained earlier by this benchmark)")
@@ -125,7 +127,7 @@ def main() -> int:
     overrides = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(FinetuneConfig)
-        if getattr(args, f.name, None) is not None
+        if f.name not in ("device", "threads", "seed") and getattr(args, f.name, None) is not None
     }
     config = dataclasses.replace(FinetuneConfig(), device=args.device, threads=args.threads, **overrides)
     print(f"fine-tune config: {json.dumps(config.to_dict())}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._predict_timer = QTimer(self)
         self._predict_timer.setSingleShot(True)
-        self._predict_timer.setInterval(FRAME_INTERVAL_MS)
+        self._last_predict_s = 0.0
         self._predict_timer.timeout.connect(self.predict_now)
         self.canvas.drawingChanged.connect(self._on_drawing_changed)
         self.canvas.historyChanged.connect(self._update_history_actions)
@@ -380,8 +381,12 @@ class MainWindow(QMainWindow):
     # --- live prediction ----------------------------------------------------------------------
 
     def _on_drawing_changed(self) -> None:
-        if not self._predict_timer.isActive():
-            self._predict_timer.start()
+        """Coalesce: read the drawing as soon as the event loop is free, but at most once a frame;
+        changes that arrive meanwhile wait for the next frame and the latest drawing wins."""
+        if self._predict_timer.isActive():
+            return
+        since_ms = (time.perf_counter() - self._last_predict_s) * 1000
+        self._predict_timer.start(int(max(0.0, FRAME_INTERVAL_MS - since_ms)))
 
     def read_drawing(self):
         """Preprocess and classify what is on the pad now; returns a Prediction (or None: no model)."""
@@ -396,6 +401,7 @@ class MainWindow(QMainWindow):
 
     def predict_now(self) -> None:
         self._predict_timer.stop()
+        self._last_predict_s = time.perf_counter()
         prediction = self.read_drawing()
         self.last_prediction = prediction
         self._show_prediction(prediction)

@@ -1,0 +1,111 @@
+"""Pad latency: replay recorded strokes into the canvas offscreen and time mouse-move -> chart updated.
+
+Run by hand: ``.venv/bin/python benchmarks/pad_latency.py [--digits 200] [--rate-hz 60]``.
+Prints p50/p99/max of the whole path and of its parts (preprocessing, inference, chart).
+
+Moves are replayed at the display's frame rate (60 Hz by default, as a mouse is delivered on a
+desktop); the window coalesces to one reading per frame, so at higher rates some moves share a
+reading. The latency of a move is from its event to the end of the first chart update after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+
+def percentiles(values_ms) -> str:
+    values = np.asarray(values_ms)
+    return f"p50 {np.percentile(values, 50):6.2f} ms   p99 {np.percentile(values, 99):6.2f} ms   max {values.max():6.2f} ms   (n={len(values)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=200, help="digits to replay")
+    parser.add_argument("--rate-hz", type=float, default=60.0, help="mouse-move rate")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the app leaves cores to training)")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    import digitpad
+    from digitpad.core import preprocess
+    from digitpad.core.samples import sample_strokes
+    from digitpad.ui.main_window import MainWindow
+
+    window = digitpad.create_window()
+    window.resize(1200, 800)
+    window.show()
+    app = QApplication.instance()
+    app.processEvents()
+    canvas = window.canvas
+
+    # Instrument the parts of one reading without changing the code path.
+    parts = {"preprocess": [], "inference": [], "chart": []}
+    predictor = window.predictor
+    original_prepare, original_predict = preprocess.prepare_strokes, predictor.predict_prepared
+    original_show = MainWindow._show_prediction
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t = time.perf_counter()
+            result = fn(*a, **k)
+            parts[name].append((time.perf_counter() - t) * 1000)
+            return result
+
+        return wrapper
+
+    preprocess.prepare_strokes = timed("preprocess", original_prepare)
+    predictor.predict_prepared = timed("inference", original_predict)
+    window._show_prediction = timed("chart", lambda p: original_show(window, p))
+
+    updates = []
+    window.bus.predictionChanged.connect(lambda _p: updates.append(time.perf_counter()))
+
+    rng = np.random.default_rng(0)
+    period = 1.0 / args.rate_hz
+    latencies = []
+    side = min(canvas.width(), canvas.height()) * 0.7
+    for i in range(args.digits):
+        for stroke in sample_strokes(i % 10, rng, size=side, origin=(canvas.width() * 0.15, canvas.height() * 0.15)):
+            points = [QPoint(int(x), int(y)) for x, y in stroke]
+            QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+            for point in points[1:]:
+                start = time.perf_counter()
+                seen = len(updates)
+                QTest.mouseMove(canvas, point)
+                deadline = start + period
+                while len(updates) == seen or time.perf_counter() < deadline:
+                    app.processEvents()
+                    if len(updates) == seen and time.perf_counter() > start + 1.0:
+                        break
+                if len(updates) > seen:
+                    latencies.append((updates[seen] - start) * 1000)
+            QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+            app.processEvents()
+        canvas.clear()
+        app.processEvents()
+
+    print(f"pad latency, {args.digits} digits replayed at {args.rate_hz:.0f} Hz, torch threads {args.threads}, "
+          f"model {window.checkpoint.arch}")
+    print(f"  mouse move -> chart updated: {percentiles(latencies)}")
+    for name, values in parts.items():
+        print(f"  {name:<10}                  {percentiles(values)}")
+    window.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""``digitpad experiment NAME``: run one of the seed experiments, write its CSV and PNG.
+
+Importing this module registers the sub-command with ``digitpad.cli`` (which imports it when
+present). Each experiment writes ``<out>/<name>.csv`` and, with matplotlib installed,
+``<out>/<name>.png``; ``digitpad experiment plot`` redraws the PNGs from the CSV files.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from digitpad import cli as _cli
+
+from .suite import EXPERIMENTS, ExperimentError
+
+DEFAULT_REPRODUCE = "torch5-usps,default-usps,lasagne-5,bastani-wang,bastani-wang-h10,tflearn"
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _load_data(name: str, root):
+    """The data set, verified, as the train command loads it (tests replace this)."""
+    return _cli._load_data(name, root)
+
+
+def _ints(text: str | None) -> list[int] | None:
+    return [int(v) for v in text.split(",") if v.strip()] if text else None
+
+
+def _floats(text: str | None) -> list[float] | None:
+    return [float(v) for v in text.split(",") if v.strip()] if text else None
+
+
+def cmd_experiment(args) -> int:
+    from . import suite
+
+    if args.threads < 1:
+        raise _cli.CliError("--threads must be at least 1")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = args.name
+    start = time.perf_counter()
+    written: list[Path] = []
+    loaded: dict = {}
+
+    def load(dataset: str):
+        if dataset not in loaded:
+            loaded[dataset] = _load_data(dataset, args.data)
+        return loaded[dataset]
+
+    try:
+        if name == "reproduce":
+            presets = [p.strip() for p in (args.presets or DEFAULT_REPRODUCE).split(",") if p.strip()]
+            rows = suite.reproduce(
+                presets, load, threads=args.threads,
+                max_minutes=args.max_minutes, epochs=args.epochs, log=_log,
+            )  # fmt: skip
+            written.append(suite.write_csv(out / "reproduce.csv", "reproduce", rows))
+        elif name in ("filter-size", "filter-count", "pool-size", "sweeps"):
+            data = load("mnist")
+            memo: dict = {}
+            for sweep in EXPERIMENTS[name].csv_names:
+                rows = suite.run_sweep(
+                    sweep, data, values=_ints(args.values), budget_s=args.budget_s, threads=args.threads,
+                    epochs=args.epochs, memo=memo, log=_log,
+                )  # fmt: skip
+                written.append(suite.write_csv(out / f"{sweep}.csv", sweep, rows))
+        elif name == "time-curve":
+            presets = suite.parse_preset_list(args.presets or "default:3,bastani-wang")
+            rows = suite.time_curve(
+                presets, load, interval_s=args.interval_s, threads=args.threads, log=_log
+            )
+            written.append(suite.write_csv(out / "time-curve.csv", "time-curve", rows))
+        elif name == "train-fraction":
+            data = load("mnist")
+            rows = suite.train_fraction(
+                data, fractions=_floats(args.values), budget_s=args.budget_s, threads=args.threads,
+                epochs=args.epochs, log=_log,
+            )  # fmt: skip
+            written.append(suite.write_csv(out / "train-fraction.csv", "train-fraction", rows))
+        for path in written:
+            print(f"wrote {path}")
+        if name == "plot" or not args.no_plot:
+            from .plots import plot_all
+
+            for png in plot_all(out, None if name == "plot" else EXPERIMENTS[name].csv_names):
+                print(f"plotted {png}")
+    except ExperimentError as error:
+        raise _cli.CliError(str(error)) from None
+    except RuntimeError as error:  # a training run failed
+        raise _cli.CliError(str(error)) from None
+    print(f"experiment {name} took {time.perf_counter() - start:.0f}s", file=sys.stderr)
+    return _cli.EXIT_OK
+
+
+def add_experiment_command(commands) -> None:
+    listing = "; ".join(f"{e.name}: {e.description}" for e in EXPERIMENTS.values())
+    parser = commands.add_parser(
+        "experiment",
+        help="run a seed experiment (CSV + PNG): " + ", ".join(EXPERIMENTS),
+        description="Experiments from the seed documents. " + listing,
+    )
+    parser.add_argument("name", choices=list(EXPERIMENTS), metavar="NAME", help=", ".join(EXPERIMENTS))
+    parser.add_argument("--out", default="digitpad-experiments", help="folder for the CSV and PNG files")
+    parser.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per run (default 1)")
+    parser.add_argument("--budget-s", type=float, default=15.0,
+                        help="sweeps and train-fraction: seconds of training per point (default 15)")
+    parser.add_argument("--values", help="sweeps: comma-separated parameter values; train-fraction: fractions")
+    parser.add_argument("--presets", help="reproduce: comma-separated presets; time-curve: NAME[:EPOCHS],...")
+    parser.add_argument("--interval-s", type=float, default=20.0,
+                        help="time-curve: seconds of training between measurements (default 20)")
+    parser.add_argument("--max-minutes", type=float, default=0.0,
+                        help="reproduce: cap each preset's training time (0: the preset's own)")
+    parser.add_argument("--epochs", type=int, help="override epochs (reproduce) or cap them (sweeps, train-fraction)")
+    parser.add_argument("--no-plot", action="store_true", help="write the CSV only")
+    parser.set_defaults(func=cmd_experiment)
+
+
+if add_experiment_command not in _cli._EXTENSIONS:
+    _cli._EXTENSIONS.append(add_experiment_command)

@@ -1,0 +1,139 @@
+"""PNG plots of the experiments' CSV files, with matplotlib (the optional ``experiments`` extra).
+
+matplotlib is imported only here and only when a plot is drawn, with the non-interactive Agg
+backend: no window, no Qt. Without it the experiments still write their CSV files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .suite import ExperimentError, read_csv
+
+# (x label, log x) for each sweep's parameter
+_SWEEP_AXES = {
+    "filter-size": ("filter size n (n x n filters)", False),
+    "filter-count": ("number of filters", True),
+    "pool-size": ("pooling blocks per side (b x b blocks)", False),
+}
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        matplotlib = None
+    if matplotlib is None:
+        raise ExperimentError(
+            "plots need matplotlib, which is optional: pip install 'digitpad[experiments]' "
+            "(or pip install matplotlib); the CSV files were written and `digitpad experiment plot` "
+            "renders them later"
+        )
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _floats(rows: list[dict], key: str) -> list[float]:
+    return [float(r[key]) if r.get(key) not in (None, "") else float("nan") for r in rows]
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
+    return path
+
+
+def plot_sweep(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Path:
+    """Test error and time per epoch against the swept parameter (the paper's Figures 2-7)."""
+    plt = _pyplot()
+    rows = read_csv(csv_path)
+    name = rows[0]["experiment"] if rows else Path(csv_path).stem
+    label, log_x = _SWEEP_AXES.get(name, (name, False))
+    x = _floats(rows, "value")
+    budget = rows[0]["budget_s"] if rows else "?"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    left.plot(x, [e * 100 for e in _floats(rows, "test_error")], "o-", label="test")
+    left.plot(x, [e * 100 for e in _floats(rows, "train_error")], "s--", alpha=0.6, label="train (2,000 digits)")
+    left.set_xlabel(label)
+    left.set_ylabel("error (%)")
+    left.set_title(f"error after {budget} s of training")
+    left.legend()
+    right.plot(x, _floats(rows, "s_per_epoch"), "o-", color="C2")
+    right.set_xlabel(label)
+    right.set_ylabel("seconds per epoch (60,000 digits)")
+    right.set_title("training time per epoch")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        if log_x:
+            ax.set_xscale("log", base=2)
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"{v:g}" for v in x])
+    fig.suptitle(f"Bastani-Wang network, {name} sweep (1 CPU thread)", fontsize=10)
+    return _save(fig, Path(png_path))
+
+
+def plot_time_curve(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Path:
+    """Train and test error against training time, one colour per preset (the paper's Figure 8)."""
+    plt = _pyplot()
+    rows = read_csv(csv_path)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    presets = list(dict.fromkeys(r["preset"] for r in rows))
+    for i, name in enumerate(presets):
+        part = [r for r in rows if r["preset"] == name]
+        minutes = [t / 60 for t in _floats(part, "train_s")]
+        ax.plot(minutes, [e * 100 for e in _floats(part, "test_error")], "o-", color=f"C{i}", label=f"{name}: test")
+        ax.plot(minutes, [e * 100 for e in _floats(part, "train_error")], "s--", color=f"C{i}", alpha=0.6, label=f"{name}: train")
+    ax.set_yscale("log")
+    ax.set_xlabel("training time (minutes, 1 CPU thread)")
+    ax.set_ylabel("error (%, log scale)")
+    ax.set_title("Train and test error against training time (MNIST)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return _save(fig, Path(png_path))
+
+
+def plot_train_fraction(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Path:
+    """Train and test error against the percentage of training data used (the paper's Figure 11)."""
+    plt = _pyplot()
+    rows = read_csv(csv_path)
+    percent = [f * 100 for f in _floats(rows, "fraction")]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.plot(percent, [e * 100 for e in _floats(rows, "test_error")], "o-", label="test")
+    ax.plot(percent, [e * 100 for e in _floats(rows, "train_error")], "s--", label="train (on the share used)")
+    ax.set_xscale("log")
+    ax.set_xticks(percent)
+    ax.set_xticklabels([f"{p:g}" for p in percent])
+    ax.set_xlabel("training data used (% of 60,000)")
+    ax.set_ylabel("error (%)")
+    budget = rows[0]["budget_s"] if rows else "?"
+    preset = rows[0]["preset"] if rows else ""
+    ax.set_title(f"{preset}: error against training data ({budget} s of training each)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, Path(png_path))
+
+
+PLOTTERS = {
+    "filter-size": plot_sweep,
+    "filter-count": plot_sweep,
+    "pool-size": plot_sweep,
+    "time-curve": plot_time_curve,
+    "train-fraction": plot_train_fraction,
+}
+
+
+def plot_all(folder: str | os.PathLike, names=None) -> list[Path]:
+    """Render a PNG beside each experiment CSV in ``folder`` (all of them, or those in ``names``)."""
+    folder = Path(folder)
+    done = []
+    for name, plotter in PLOTTERS.items():
+        if names is not None and name not in names:
+            continue
+        csv_path = folder / f"{name}.csv"
+        if csv_path.is_file():
+            done.append(plotter(csv_path, folder / f"{name}.png"))
+    return done

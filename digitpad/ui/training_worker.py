@@ -1,0 +1,343 @@
+"""Where threads meet: a QObject on its own QThread runs the data loading and ``Trainer.run()``.
+
+Everything slow happens on the worker thread: reading (or downloading) a dataset, moving it to the
+training device, the training loop and the final evaluation. The worker re-emits each item as one
+``event = Signal(object)``; Qt queues it to the GUI thread because the receivers live there. The
+items are ``digitpad.core.events`` (immutable, CPU numpy only) plus the data events defined here.
+
+Flow control: the core already reports ``StepsEnded`` at most ~20 times a second. ``EventThrottle``
+guarantees it whatever the data and model: batches reported faster are merged (losses
+concatenated) and weight snapshots arriving faster keep only the latest, so the GUI thread never
+receives more than ~``MAX_EVENTS_PER_S`` routine events a second. Everything else (epoch ends,
+pause, evaluation, the end) passes at once.
+
+Torch threads: ``Trainer`` calls ``torch.set_num_threads(config.threads or default_threads())`` on
+the worker thread, i.e. all cores but one (1 on a 2-core machine). In this torch build
+(OpenMP) the count belongs to the calling thread, so it does not change the GUI thread's own count;
+``TrainingRun`` sets the GUI thread to one torch thread while a run goes, so the pad's inference
+(a batch of one: no faster on more threads) never waits for an OpenMP helper to get the core the
+trainer holds. Net: the trainer keeps ``cores - 1`` busy and the GUI thread keeps a core.
+
+Shutdown: ``WorkerThread.shutdown()`` asks the worker to abandon the run (stop within one batch,
+skip the final evaluation whose result nobody will see, abort a download at its next chunk: the
+download's ``.part`` file stays for a later resume and no verified file is half-written), then
+``quit()`` and ``wait()``. Never ``terminate()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from ..core.config import TrainConfig
+from ..core.datasets import DATASETS, DataError, DigitData, ensure_dataset, load_dataset
+from ..core.events import RunFailed, StepsEnded, WeightsSnapshot
+from ..core.trainer import RunControl, Trainer
+
+MAX_EVENTS_PER_S = 20  # routine events (batch losses, snapshots) the GUI thread receives at most
+DOWNLOAD_REPORTS_PER_S = 10  # download progress updates at most
+SHUTDOWN_WAIT_MS = 60_000  # a batch takes well under a second; a stalled connect can take 30 s
+
+# name, root, progress(done, total) -> DigitData; raises DataError when the data is not there.
+DataLoader = Callable[[str, "Path | None", Callable[[int, "int | None"], None]], DigitData]
+
+
+# --- the worker's own events (the trainer's are in digitpad.core.events) ------------------------
+
+
+@dataclass(frozen=True)
+class DataLoading:
+    """The worker began reading ``dataset`` (before ``RunStarted``)."""
+
+    dataset: str
+
+
+@dataclass(frozen=True)
+class DataProgress:
+    """Bytes of a download so far; ``total`` None when the server did not say."""
+
+    done: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class DataLoaded:
+    dataset: str
+    train_size: int
+    test_size: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DataUnavailable:
+    """The dataset is missing or damaged (training did not start), or a download failed."""
+
+    dataset: str
+    message: str
+    can_download: bool  # a published dataset (MNIST, USPS) that ``ensure_dataset`` can fetch
+
+
+@dataclass(frozen=True)
+class DataReady:
+    """A download finished: ``folder`` holds the verified files."""
+
+    dataset: str
+    folder: str
+
+
+class _Abandoned(Exception):
+    """Raised inside a progress callback to abort a download when the app closes."""
+
+
+def load_training_data(name: str, root: Path | None = None, progress=None) -> DigitData:
+    """The panel's default loader: MNIST/USPS from the data folder (never downloads: the panel asks
+    first), or the user's own digits. Raises ``DataError`` when the data is not there."""
+    if name == "personal":
+        from ..core.personal import load_personal_dataset
+
+        return load_personal_dataset()
+    return load_dataset(name, root, download=False, progress=progress)
+
+
+def personal_available() -> bool:
+    """Whether the personal digit set can be offered (its module is importable)."""
+    try:
+        from ..core.personal import load_personal_dataset  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- flow control ---------------------------------------------------------------------------
+
+
+def merge_steps(first: StepsEnded, second: StepsEnded) -> StepsEnded:
+    """One report covering both: losses concatenated, everything else from the later one."""
+    return replace(second, losses=np.concatenate([first.losses, second.losses]))
+
+
+class EventThrottle:
+    """Passes events to ``emit``, merging routine ones that come faster than ``min_interval_s``.
+
+    ``StepsEnded`` are merged (no loss is lost), ``WeightsSnapshot`` keep the latest; any other
+    event flushes what is pending first, so order is kept. Qt-free; call ``flush()`` at the end.
+    """
+
+    def __init__(self, emit: Callable[[object], None], min_interval_s: float = 1 / MAX_EVENTS_PER_S, clock=time.perf_counter):
+        self._emit = emit
+        self._interval = min_interval_s
+        self._clock = clock
+        self._last = -float("inf")
+        self._steps: StepsEnded | None = None
+        self._snapshot: WeightsSnapshot | None = None
+
+    def push(self, event: object) -> None:
+        if isinstance(event, StepsEnded):
+            self._steps = event if self._steps is None else merge_steps(self._steps, event)
+        elif isinstance(event, WeightsSnapshot):
+            self._snapshot = event
+        else:
+            self.flush()
+            self._emit(event)
+            return
+        if self._clock() - self._last >= self._interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._steps is None and self._snapshot is None:
+            return
+        steps, snapshot = self._steps, self._snapshot
+        self._steps = self._snapshot = None
+        self._last = self._clock()
+        if steps is not None:
+            self._emit(steps)
+        if snapshot is not None:
+            self._emit(snapshot)
+
+
+# --- workers --------------------------------------------------------------------------------
+
+
+class _Worker(QObject):
+    """A job for ``WorkerThread``: ``run()`` executes on the worker thread.
+
+    Events
+    ------
+    event(object): one item of the job, emitted on the worker thread (queued to receivers).
+    finished(): the job is over (emitted last, on the worker thread).
+    """
+
+    event = Signal(object)
+    finished = Signal()
+
+    def __init__(self):
+        super().__init__()  # no parent: moveToThread silently fails on an object with one
+        self._abandoned = threading.Event()
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned.is_set()
+
+    def abandon(self) -> None:
+        """From any thread: end as soon as possible, discarding the result (the app is closing)."""
+        self._abandoned.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as error:  # noqa: BLE001 - a worker must always reach `finished`
+            self.event.emit(RunFailed(f"{type(error).__name__}: {error}"))
+        finally:
+            self.finished.emit()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+def _no_final_evaluation(*args, **kwargs) -> Iterator[object]:
+    return iter(())
+
+
+class TrainingWorker(_Worker):
+    """Loads ``dataset`` with ``load_data`` (or uses ``data``), then drives a ``Trainer``.
+
+    ``trainer`` is set once training begins; its ``checkpoint`` is complete when ``RunFinished``
+    arrives, and may be read then on the GUI thread (the worker no longer touches it).
+    """
+
+    def __init__(self, config: TrainConfig, control: RunControl, load_data: DataLoader = load_training_data,
+                 data_root: Path | None = None, data: DigitData | None = None):
+        super().__init__()
+        self.config = config
+        self.control = control
+        self.load_data = load_data
+        self.data_root = data_root
+        self.data = data
+        self.trainer: Trainer | None = None
+
+    def abandon(self) -> None:
+        super().abandon()
+        trainer = self.trainer
+        if trainer is not None:
+            # The window is closing: the best model's val/test evaluation (seconds on MNIST) would
+            # only delay the exit. The loop looks ``_finish`` up after it stops, so this takes.
+            trainer._finish = _no_final_evaluation
+        self.control.stop()
+
+    def _run(self) -> None:
+        throttle = EventThrottle(self.event.emit)
+        data = self.data
+        if data is None:
+            self.event.emit(DataLoading(self.config.dataset))
+            start = time.perf_counter()
+            try:
+                data = self.load_data(self.config.dataset, self.data_root, None)
+            except DataError as error:
+                self.event.emit(DataUnavailable(self.config.dataset, str(error), self.config.dataset in DATASETS))
+                return
+            self.event.emit(DataLoaded(data.name, len(data.train_labels), len(data.test_labels), time.perf_counter() - start))
+        if self.abandoned:
+            return
+        self.trainer = Trainer(self.config, data, self.control)
+        if self.abandoned:  # abandon() ran between the check and the assignment: make it take
+            self.abandon()
+        for item in self.trainer.run():
+            throttle.push(item)
+        throttle.flush()
+
+
+class DownloadWorker(_Worker):
+    """Fetches and verifies a published dataset (``ensure_dataset``), reporting ``DataProgress``."""
+
+    def __init__(self, name: str, root: Path | None = None):
+        super().__init__()
+        self.name = name
+        self.root = root
+        self._last_report = -float("inf")
+
+    def _progress(self, done: int, total: int | None) -> None:
+        if self.abandoned:
+            raise _Abandoned()
+        now = time.perf_counter()
+        if now - self._last_report >= 1 / DOWNLOAD_REPORTS_PER_S or (total is not None and done >= total):
+            self._last_report = now
+            self.event.emit(DataProgress(done, total))
+
+    def _run(self) -> None:
+        try:
+            folder = ensure_dataset(self.name, self.root, download=True, progress=self._progress)
+        except _Abandoned:
+            return
+        except DataError as error:
+            self.event.emit(DataUnavailable(self.name, str(error), True))
+            return
+        self.event.emit(DataReady(self.name, str(folder)))
+
+
+class WorkerThread(QObject):
+    """Runs one ``_Worker`` on a fresh QThread; lives on the GUI thread.
+
+    Events
+    ------
+    event(object): the worker's events, delivered on the GUI thread.
+    finished(): the job ended and the thread has stopped (it is safe to drop this object).
+    """
+
+    event = Signal(object)
+    finished = Signal()
+
+    def __init__(self, worker: _Worker, name: str = "digitpad-worker", parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QThread()  # unparented: only we decide when it may be destroyed
+        self.thread.setObjectName(name)
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+        # Direct: quit() is thread-safe, and a queued call would never run while the GUI thread
+        # sits in shutdown()'s wait().
+        worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.event.connect(self._relay)
+        self.thread.finished.connect(self._on_thread_finished)
+        self._closed = False
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    @Slot(object)
+    def _relay(self, item: object) -> None:
+        if not self._closed:
+            self.event.emit(item)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        # `finished` is emitted from the thread just before it ends: wait for the end proper, so
+        # dropping the QThread afterwards can never destroy a running thread.
+        self.thread.wait()
+        if not self._closed:
+            self.finished.emit()
+
+    def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Abandon the job, stop the thread and wait for it; True when it ended in time.
+
+        Events still queued for the GUI thread are dropped: the receiver is going away.
+        """
+        self._closed = True
+        self.worker.abandon()
+        self.thread.quit()
+        ended = self.thread.wait(timeout_ms)
+        if not ended:
+            _UNFINISHED.append(self)  # keep it alive: destroying a running QThread aborts the app
+        return ended
+
+
+_UNFINISHED: list[WorkerThread] = []

@@ -1,0 +1,212 @@
+"""Feature maps: each conv layer's activations for the digit on the pad, one tiled ImageItem per layer.
+
+Updates on ``predictionChanged``, which the window already coalesces to one per display frame; the
+extra forward pass (``Predictor.activations``) is skipped while the dock is hidden and made up when
+it is shown. Clicking a map shows it large below the grid. The dock also holds the saliency toggle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from ...core.models import feature_layers
+from .image_grid import TileImageItem, tile_images
+
+ACTIVATION_MAP = "inferno"  # sequential: activations are mostly >= 0 (ReLU), dark = silent
+EMPTY_TEXT = "Draw a digit to see what each layer of the network responds to"
+
+
+class FeatureMapsView(QWidget):
+    """The Feature maps dock.
+
+    Inspectable state: ``layer_names`` (in forward order), ``counts_per_layer`` ({layer: maps shown},
+    empty when there is no digit), ``activations`` ({layer: (channels, h, w)}), ``selected``
+    ((layer, channel) shown large, or None).
+    """
+
+    def __init__(self, window=None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("feature_maps")
+        self.setAccessibleName("Feature maps")
+        self.window_ = window
+        self.layer_names: list[str] = []
+        self.counts_per_layer: dict[str, int] = {}
+        self.activations: dict[str, np.ndarray] = {}
+        self.selected: tuple[str, int] | None = None
+        self._items: dict[str, TileImageItem] = {}
+        self._titles: dict[str, pg.LabelItem] = {}
+        self._views: dict[str, pg.ViewBox] = {}
+        self._pending = None  # the prediction not yet shown (the dock was hidden)
+        self._dirty = False
+        self._build()
+        if window is not None:
+            window.bus.modelChanged.connect(self._on_model_changed)
+            window.bus.predictionChanged.connect(self._on_prediction_changed)
+            if window.checkpoint is not None:
+                self._on_model_changed(window.checkpoint)
+
+    def _build(self) -> None:
+        self.controls = QHBoxLayout()  # create_dock_widget puts the saliency toggle here
+        self.info = QLabel(EMPTY_TEXT)
+        self.info.setObjectName("feature_maps_info")
+        self.info.setWordWrap(True)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setObjectName("feature_grid")
+        self.graphics.setBackground(None)
+        self.graphics.setMinimumSize(200, 200)
+        self.graphics.setToolTip("Click a map to see it large")
+
+        self.detail = QWidget()
+        self.detail.setObjectName("feature_map_detail")
+        self.detail_title = QLabel("")
+        close = QToolButton()
+        close.setText("×")
+        close.setToolTip("Close the large view")
+        close.setAccessibleName("Close the large feature map")
+        close.clicked.connect(lambda: self.select_map(None))
+        self.detail_plot = pg.PlotWidget()
+        self.detail_plot.setBackground(None)
+        self.detail_plot.setMenuEnabled(False)
+        self.detail_plot.setMouseEnabled(x=False, y=False)
+        self.detail_plot.hideButtons()
+        self.detail_plot.setAspectLocked(True)
+        self.detail_plot.invertY(True)
+        self.detail_plot.hideAxis("left")
+        self.detail_plot.hideAxis("bottom")
+        self.detail_plot.setMinimumHeight(160)
+        self.detail_image = pg.ImageItem(axisOrder="row-major")
+        self.detail_image.setColorMap(pg.colormap.get(ACTIVATION_MAP))
+        self.detail_plot.addItem(self.detail_image)
+        head = QHBoxLayout()
+        head.addWidget(self.detail_title, 1)
+        head.addWidget(close)
+        column = QVBoxLayout(self.detail)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(head)
+        column.addWidget(self.detail_plot, 1)
+        self.detail.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.controls)
+        layout.addWidget(self.info)
+        layout.addWidget(self.graphics, 3)
+        layout.addWidget(self.detail, 2)
+
+    # --- model and layers -------------------------------------------------------------------
+
+    def _on_model_changed(self, checkpoint) -> None:
+        predictor = getattr(self.window_, "predictor", None)
+        model = predictor.model if predictor is not None and predictor.checkpoint is checkpoint else checkpoint.build_model()
+        names = [name for name, _module in feature_layers(model)]
+        if names != self.layer_names:
+            self._build_layers(names)
+        self.select_map(None)
+
+    def _build_layers(self, names: list[str]) -> None:
+        """One title and one ViewBox + ImageItem per layer; rebuilt only when the layers change."""
+        self.graphics.clear()
+        self._items, self._titles, self._views = {}, {}, {}
+        colormap = pg.colormap.get(ACTIVATION_MAP)
+        for row, name in enumerate(names):
+            title = self.graphics.addLabel(name, row=2 * row, col=0)
+            view = self.graphics.addViewBox(row=2 * row + 1, col=0, lockAspect=True, invertY=True, enableMenu=False)
+            view.setMouseEnabled(False, False)
+            item = TileImageItem()
+            item.setColorMap(colormap)
+            view.addItem(item)
+            item.tileHovered.connect(lambda index, name=name: self._on_tile_hovered(name, index))
+            item.tileClicked.connect(lambda index, name=name: self.select_map((name, index)))
+            self._items[name], self._titles[name], self._views[name] = item, title, view
+        self.layer_names = list(names)
+        self.counts_per_layer = {}
+        self.activations = {}
+
+    # --- predictions ------------------------------------------------------------------------
+
+    def _on_prediction_changed(self, prediction) -> None:
+        self._pending, self._dirty = prediction, True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Compute and show the maps of the latest prediction (cheap: one small forward pass)."""
+        self._dirty = False
+        prediction = self._pending
+        predictor = getattr(self.window_, "predictor", None)
+        if prediction is None or prediction.empty or predictor is None:
+            self._show({})
+            return
+        self._show(predictor.activations(prediction.prepared.image))
+
+    def _show(self, activations: dict[str, np.ndarray]) -> None:
+        self.activations = {name: maps for name, maps in activations.items() if name in self._items}
+        self.counts_per_layer = {name: int(maps.shape[0]) for name, maps in self.activations.items()}
+        for name, item in self._items.items():
+            maps = self.activations.get(name)
+            if maps is None:
+                item.set_mosaic(np.zeros((0, 0), np.float32), tile_images(np.zeros((0, 1, 1)))[1], (0.0, 1.0))
+                self._titles[name].setText(name)
+                continue
+            mosaic, layout = tile_images(maps)
+            low, high = float(min(0.0, maps.min())), float(maps.max())
+            item.set_mosaic(mosaic, layout, (low, high if high > low else low + 1.0))
+            channels, h, w = maps.shape
+            self._titles[name].setText(f"{name}: {channels} maps, {h}×{w}")
+            height, width = layout.shape
+            self._views[name].setRange(xRange=(0, width), yRange=(0, height), padding=0.02)
+        if self.activations:
+            self.info.setText("Hover a map for its values; click it to see it large")
+        else:
+            self.info.setText(EMPTY_TEXT)
+        self._update_detail()
+
+    def _on_tile_hovered(self, name: str, index: int) -> None:
+        maps = self.activations.get(name)
+        if maps is None or index < 0 or index >= len(maps):
+            return
+        text = f"{name} map {index}: activation {maps[index].min():.2f} … {maps[index].max():.2f}"
+        self.info.setText(text)
+        self._items[name].setToolTip(text)
+
+    # --- the large view ---------------------------------------------------------------------
+
+    def select_map(self, selection: tuple[str, int] | None) -> None:
+        """Show map ``(layer, channel)`` large below the grid (None hides the large view)."""
+        self.selected = selection
+        self._update_detail()
+
+    def _update_detail(self) -> None:
+        if self.selected is None:
+            self.detail.hide()
+            return
+        name, index = self.selected
+        maps = self.activations.get(name)
+        self.detail.show()
+        if maps is None or index >= len(maps):
+            self.detail_image.clear()
+            self.detail_title.setText(f"{name} map {index}: draw a digit")
+            return
+        single = maps[index]
+        low, high = float(min(0.0, maps.min())), float(maps.max())
+        self.detail_image.setImage(single, autoLevels=False, levels=(low, high if high > low else low + 1.0))
+        self.detail_title.setText(f"{name} map {index} of {len(maps)} ({single.shape[0]}×{single.shape[1]}), same colour scale as its layer")
+        self.detail_plot.setRange(xRange=(0, single.shape[1]), yRange=(0, single.shape[0]), padding=0.02)
+
+
+def create_dock_widget(window) -> FeatureMapsView:
+    from .saliency import SaliencyOverlay
+
+    view = FeatureMapsView(window)
+    view.saliency = SaliencyOverlay(window, view)
+    view.controls.addWidget(view.saliency.make_checkbox())
+    view.controls.addWidget(view.saliency.make_method_combo())
+    view.controls.addStretch(1)
+    return view

@@ -1,0 +1,474 @@
+"""Mistakes: the loaded model's misclassified test digits as a gallery, beside the confusion matrix.
+
+The test set is evaluated on a QThread (``core.evaluation.evaluate_checkpoint``), lazily: when the
+dock is shown or Compute is pressed, never at start-up. After a training run, the run's own
+``Evaluated(split="test")`` event is reused when the trained model becomes the pad's model, so
+nothing is computed twice. Clicking a confusion cell filters the gallery; clicking a digit puts it
+on the pad (``bus.exampleRequested``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThread, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.datasets import DATASETS, load_dataset
+from ...core.download import DataError
+from ...core.evaluation import evaluate_checkpoint
+from ...core.events import Evaluated
+from .confusion_matrix import ConfusionMatrixView
+
+THUMB_PX = 56  # 2x MNIST: strokes readable, ~20 digits per row in a wide dock
+SORT_CONFIDENT_FIRST, SORT_UNSURE_FIRST, SORT_INDEX = "confident", "unsure", "index"
+
+DataLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # dataset name -> (test images u8 (n, s, s), labels (n,))
+
+
+def load_test_split(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The verified test split of ``name``, from disk only: a viewer never starts a download."""
+    data = load_dataset(name, download=False)
+    return data.test_images, data.test_labels
+
+
+def dataset_of(checkpoint) -> str:
+    """The dataset whose test split judges ``checkpoint``: its own, or MNIST for anything else (personal)."""
+    name = str(checkpoint.meta.get("dataset", "mnist")).lower()
+    return name if name in DATASETS else "mnist"
+
+
+@dataclass(frozen=True)
+class MistakeSet:
+    """A model's mistakes on one test split."""
+
+    dataset: str
+    images: np.ndarray  # (n, s, s) uint8, ink = 255: the whole split
+    labels: np.ndarray  # (n,) int64
+    confusion: np.ndarray  # (10, 10) rows = true digit
+    wrong: np.ndarray  # (k,) int64 indices into the split
+    wrong_probabilities: np.ndarray  # (k, 10) calibrated
+    source: str  # "computed" or "training run"
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.wrong_probabilities.argmax(1) if len(self.wrong) else np.zeros(0, np.int64)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.wrong_probabilities.max(1) if len(self.wrong) else np.zeros(0, np.float32)
+
+    @property
+    def accuracy(self) -> float:
+        total = int(self.confusion.sum())
+        return float(np.trace(self.confusion)) / total if total else float("nan")
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class EvaluationThread(QThread):
+    """Loads a test split (unless given) and evaluates a checkpoint on it, off the GUI thread.
+
+    Signals
+    -------
+    progressed(int, int): digits done, digits in all.
+    evaluated(object): the ``MistakeSet``.
+    failed(str): why there is none (missing data, an error).
+    """
+
+    progressed = Signal(int, int)
+    evaluated = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, checkpoint, dataset: str, loader: DataLoader, data=None, precomputed: Evaluated | None = None):
+        super().__init__()  # no parent: the widget keeps it alive and waits for it on shutdown
+        self.checkpoint, self.dataset, self.loader = checkpoint, dataset, loader
+        self.data, self.precomputed = data, precomputed
+        self._cancel = False
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._cancel:
+            raise _Cancelled
+        self.progressed.emit(done, total)
+
+    def run(self) -> None:
+        try:
+            images, labels = self.data if self.data is not None else self.loader(self.dataset)
+            images, labels = np.asarray(images), np.asarray(labels, np.int64)
+            if self._cancel:
+                return
+            if self.precomputed is not None:
+                event = self.precomputed
+                result = MistakeSet(self.dataset, images, labels, event.confusion, np.asarray(event.wrong_indices, np.int64),
+                                    np.asarray(event.wrong_probabilities, np.float32), "training run")
+            else:
+                self.progressed.emit(0, len(labels))
+                evaluation = evaluate_checkpoint(self.checkpoint, images, labels, progress=self._progress)
+                wrong = evaluation.wrong_indices
+                result = MistakeSet(self.dataset, images, labels, evaluation.confusion, wrong,
+                                    evaluation.probabilities[wrong].astype(np.float32), "computed")
+            self.evaluated.emit(result)
+        except _Cancelled:
+            return
+        except DataError as error:
+            self.failed.emit(str(error))
+        except Exception as error:  # noqa: BLE001 - shown inline; the app keeps running
+            self.failed.emit(f"{type(error).__name__}: {error}")
+
+
+class MistakesModel(QAbstractListModel):
+    """The gallery's rows: indices into a MistakeSet, thumbnails made on demand and cached."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.mistakes: MistakeSet | None = None
+        self.rows = np.zeros(0, np.int64)  # positions in mistakes.wrong, in display order
+        self._pixmaps: dict[int, QPixmap] = {}
+
+    def set_rows(self, mistakes: MistakeSet | None, rows: np.ndarray) -> None:
+        self.beginResetModel()
+        if mistakes is not self.mistakes:
+            self._pixmaps.clear()
+        self.mistakes, self.rows = mistakes, np.asarray(rows, np.int64)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt override
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self.mistakes is None:
+            return None
+        k = int(self.rows[index.row()])
+        m = self.mistakes
+        test_index, true, pred, conf = int(m.wrong[k]), int(m.labels[m.wrong[k]]), int(m.predicted[k]), float(m.confidence[k])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{true}→{pred} ({conf * 100:.0f}%)"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._pixmap(k, test_index)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            second = np.argsort(m.wrong_probabilities[k])[-2]
+            return (
+                f"Test digit #{test_index}: labelled {true}, read as {pred} ({conf * 100:.1f}%); "
+                f"{second}: {m.wrong_probabilities[k][second] * 100:.1f}%. Click to put it on the pad."
+            )
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Digit labelled {true} read as {pred}, {conf * 100:.0f} percent"
+        if role == Qt.ItemDataRole.UserRole:
+            return test_index
+        return None
+
+    def _pixmap(self, k: int, test_index: int) -> QPixmap:
+        pixmap = self._pixmaps.get(k)
+        if pixmap is None:
+            grey = np.ascontiguousarray(255 - self.mistakes.images[test_index])  # dark ink on paper, like the pad
+            h, w = grey.shape
+            image = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+            pixmap = QPixmap.fromImage(image.scaled(THUMB_PX, THUMB_PX, Qt.AspectRatioMode.KeepAspectRatio))
+            self._pixmaps[k] = pixmap
+        return pixmap
+
+
+class MistakesView(QWidget):
+    """The Mistakes dock.
+
+    ``data_loader`` (dataset name -> test images, labels) can be replaced, e.g. by tests.
+    Inspectable state: ``mistakes`` (the current MistakeSet or None), ``shown_indices`` (test
+    indices in the gallery, in display order), ``evaluations_started`` (how many were run).
+    """
+
+    def __init__(self, window=None, data_loader: DataLoader | None = None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("mistakes")
+        self.setAccessibleName("Mistakes")
+        self.window_ = window
+        self.data_loader: DataLoader = data_loader or load_test_split
+        self.checkpoint = None
+        self.mistakes: MistakeSet | None = None
+        self.shown_indices = np.zeros(0, np.int64)
+        self.evaluations_started = 0
+        self._stale = False  # the checkpoint's mistakes are not computed yet
+        self._thread: EvaluationThread | None = None
+        self._finished_threads: list[EvaluationThread] = []
+        self._data_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._run_dataset = "mnist"
+        self._run_evaluation: tuple[str, Evaluated] | None = None
+        self._adopted: tuple | None = None  # (checkpoint, event) whose run evaluation is shown
+        self._build()
+        if window is not None:
+            bus = window.bus
+            bus.modelChanged.connect(self._on_model_changed)
+            bus.trainingStarted.connect(self._on_training_started)
+            bus.trainingEvent.connect(self._on_training_event)
+            bus.trainingFinished.connect(self._on_training_finished)
+            if window.checkpoint is not None:
+                self._on_model_changed(window.checkpoint)
+
+    def _build(self) -> None:
+        self.compute_button = QPushButton("Compute")
+        self.compute_button.setObjectName("mistakes_compute")
+        self.compute_button.setToolTip("Evaluate the pad's model on the test set and list its mistakes")
+        self.compute_button.clicked.connect(self.compute)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("mistakes_progress")
+        self.progress.setAccessibleName("Evaluation progress")
+        self.progress.setMaximumWidth(200)
+        self.progress.hide()
+        self.status = QLabel("")
+        self.status.setObjectName("mistakes_status")
+        self.status.setWordWrap(True)
+        self.true_combo = self._digit_combo("mistakes_true", "True digit")
+        self.pred_combo = self._digit_combo("mistakes_predicted", "Predicted digit")
+        self.sort_combo = QComboBox()
+        self.sort_combo.setObjectName("mistakes_sort")
+        self.sort_combo.setAccessibleName("Sort mistakes")
+        self.sort_combo.addItem("Most confident first", SORT_CONFIDENT_FIRST)
+        self.sort_combo.addItem("Least confident first", SORT_UNSURE_FIRST)
+        self.sort_combo.addItem("Test set order", SORT_INDEX)
+        self.sort_combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
+        top = QHBoxLayout()
+        top.addWidget(self.compute_button)
+        top.addWidget(self.progress)
+        top.addWidget(self.status, 1)
+        top.addWidget(QLabel("True"))
+        top.addWidget(self.true_combo)
+        top.addWidget(QLabel("Read as"))
+        top.addWidget(self.pred_combo)
+        top.addWidget(self.sort_combo)
+
+        self.matrix = ConfusionMatrixView()
+        self.matrix.cellClicked.connect(self._on_cell_clicked)
+        self.model = MistakesModel(self)
+        self.gallery = QListView()
+        self.gallery.setObjectName("mistakes_gallery")
+        self.gallery.setAccessibleName("Misclassified test digits")
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
+        self.gallery.setUniformItemSizes(True)
+        self.gallery.setLayoutMode(QListView.LayoutMode.Batched)  # 10k-test-set worst case stays responsive
+        self.gallery.setIconSize(QSize(THUMB_PX, THUMB_PX))
+        self.gallery.setGridSize(QSize(THUMB_PX + 26, THUMB_PX + 24))
+        self.gallery.setModel(self.model)
+        self.gallery.clicked.connect(self._on_example_clicked)
+        self.gallery.activated.connect(self._on_example_clicked)
+        splitter = QSplitter()
+        splitter.addWidget(self.matrix)
+        splitter.addWidget(self.gallery)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self._set_status("No model loaded")
+
+    def _digit_combo(self, name: str, accessible: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.setAccessibleName(accessible)
+        combo.addItem("any", None)
+        for d in range(10):
+            combo.addItem(str(d), d)
+        combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
+        return combo
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    # --- when to compute --------------------------------------------------------------------
+
+    def _on_model_changed(self, checkpoint) -> None:
+        self.checkpoint = checkpoint
+        self._cancel_running()
+        self._adopted = None
+        if self._adopt_run_evaluation(checkpoint):
+            return
+        self._stale = True
+        self._show(None)
+        self._set_status("Not computed yet for this model: shown when this dock is open, or press Compute")
+        if self.isVisible():
+            self.compute()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._stale and self._thread is None and self.checkpoint is not None:
+            self.compute()
+
+    def _on_training_started(self, config) -> None:
+        self._run_dataset = str(getattr(config, "dataset", "mnist")).lower()
+        self._run_evaluation = None
+
+    def _on_training_event(self, event) -> None:
+        if isinstance(event, Evaluated) and event.split == "test":
+            self._run_evaluation = (self._run_dataset, event)
+            if self.checkpoint is not None:
+                self._adopt_run_evaluation(self.checkpoint)  # the pad may already hold the trained model
+
+    def _on_training_finished(self, checkpoint) -> None:
+        if checkpoint is not None and checkpoint is getattr(self.window_, "checkpoint", None):
+            self._adopt_run_evaluation(checkpoint)
+
+    def _adopt_run_evaluation(self, checkpoint) -> bool:
+        """Use the last run's test evaluation if ``checkpoint`` is that run's model: no recomputing."""
+        if self._run_evaluation is None:
+            return False
+        dataset, event = self._run_evaluation
+        accuracy = (checkpoint.meta.get("metrics") or {}).get("test_accuracy")
+        if dataset != dataset_of(checkpoint) or accuracy is None or float(accuracy) != float(event.accuracy):
+            return False
+        if self._adopted is not None and self._adopted[0] is checkpoint and self._adopted[1] is event:
+            return True  # already shown (or being read) for this model
+        self._adopted = (checkpoint, event)
+        self._cancel_running()
+        self._stale = False
+        self._start(checkpoint, dataset, precomputed=event)
+        return True
+
+    # --- computing --------------------------------------------------------------------------
+
+    def compute(self) -> None:
+        """Evaluate the loaded model on its dataset's test split, on a background thread."""
+        if self.checkpoint is None:
+            self._set_status("No model loaded")
+            return
+        self._cancel_running()
+        self._stale = False
+        self._adopted = None
+        self.evaluations_started += 1
+        self._start(self.checkpoint, dataset_of(self.checkpoint))
+
+    def _start(self, checkpoint, dataset: str, precomputed: Evaluated | None = None) -> None:
+        thread = EvaluationThread(checkpoint, dataset, self.data_loader, self._data_cache.get(dataset), precomputed)
+        thread.progressed.connect(self._on_progressed)
+        thread.evaluated.connect(self._on_evaluated)
+        thread.failed.connect(self._on_failed)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        self.compute_button.setEnabled(False)
+        self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress.show()
+        what = "Reading" if precomputed is not None else "Evaluating on"
+        self._set_status(f"{what} the {dataset.upper()} test set…")
+        thread.start()
+
+    def _cancel_running(self) -> None:
+        if self._thread is not None:
+            self._thread.cancel()
+            self._finished_threads.append(self._thread)  # keep it alive until its run() returns
+            self._thread = None
+            self.progress.hide()
+            self.compute_button.setEnabled(True)
+
+    def _on_progressed(self, done: int, total: int) -> None:
+        if self.sender() is not self._thread:
+            return
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _on_evaluated(self, result: MistakeSet) -> None:
+        if self.sender() is not self._thread:
+            return  # a cancelled run finishing late
+        self._data_cache[result.dataset] = (result.images, result.labels)
+        self._show(result)
+        n = len(result.labels)
+        origin = "from the training run" if result.source == "training run" else "computed"
+        self._set_status(
+            f"{len(result.wrong)} of {n} {result.dataset.upper()} test digits misread "
+            f"({result.accuracy * 100:.2f}% correct, {origin})"
+        )
+
+    def _on_failed(self, message: str) -> None:
+        if self.sender() is not self._thread:
+            return
+        self._show(None)
+        self._set_status(f"Cannot list mistakes: {message}")
+
+    def _on_thread_finished(self) -> None:
+        thread = self.sender()
+        thread.wait()  # run() has returned, but the thread may still be winding down: never drop it running
+        if thread is self._thread:
+            self._thread = None
+            self.progress.hide()
+            self.compute_button.setEnabled(True)
+        elif thread in self._finished_threads:
+            self._finished_threads.remove(thread)
+
+    def is_busy(self) -> bool:
+        return self._thread is not None
+
+    def shutdown(self) -> None:
+        """Stop and join any evaluation (the window calls this on close)."""
+        self._cancel_running()
+        for thread in list(self._finished_threads):
+            thread.wait()
+        self._finished_threads.clear()
+
+    # --- showing ----------------------------------------------------------------------------
+
+    def _show(self, mistakes: MistakeSet | None) -> None:
+        self.mistakes = mistakes
+        self.matrix.set_matrix(None if mistakes is None else mistakes.confusion)
+        self._apply_filter()
+
+    def set_filter(self, true: int | None, predicted: int | None) -> None:
+        """Filter the gallery to mistakes labelled ``true`` and read as ``predicted`` (None: any)."""
+        for combo, value in ((self.true_combo, true), (self.pred_combo, predicted)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0 if value is None else int(value) + 1)
+            combo.blockSignals(False)
+        self._apply_filter()
+
+    def _on_cell_clicked(self, true: int, predicted: int) -> None:
+        # The diagonal holds the correct readings: clicking it lists every mistake on that digit.
+        self.set_filter(true, None if true == predicted else predicted)
+
+    def _apply_filter(self) -> None:
+        m = self.mistakes
+        true, predicted = self.true_combo.currentData(), self.pred_combo.currentData()
+        self.matrix.select_cell(None if true is None or predicted is None else (true, predicted))
+        if m is None or not len(m.wrong):
+            self.model.set_rows(m, np.zeros(0, np.int64))
+            self.shown_indices = np.zeros(0, np.int64)
+            return
+        labels = m.labels[m.wrong]
+        keep = np.ones(len(m.wrong), bool)
+        if true is not None:
+            keep &= labels == true
+        if predicted is not None:
+            keep &= m.predicted == predicted
+        rows = np.flatnonzero(keep)
+        order = self.sort_combo.currentData()
+        if order == SORT_CONFIDENT_FIRST:
+            rows = rows[np.argsort(-m.confidence[rows], kind="stable")]
+        elif order == SORT_UNSURE_FIRST:
+            rows = rows[np.argsort(m.confidence[rows], kind="stable")]
+        self.model.set_rows(m, rows)
+        self.shown_indices = m.wrong[rows]
+
+    def _on_example_clicked(self, index) -> None:
+        if self.mistakes is None or self.window_ is None or not index.isValid():
+            return
+        test_index = int(index.data(Qt.ItemDataRole.UserRole))
+        image = self.mistakes.images[test_index].astype(np.float32) / 255.0
+        self.window_.bus.exampleRequested.emit(image, int(self.mistakes.labels[test_index]))
+
+
+def create_dock_widget(window) -> MistakesView:
+    return MistakesView(window)

@@ -1,0 +1,342 @@
+"""Live training curves: loss per batch, accuracy (or error) per epoch, learning rate.
+
+Every curve is one ``PlotDataItem`` created once and fed from a growing numpy buffer. Events only
+append to the buffers and mark the view dirty; a single-shot timer redraws at most
+``REDRAW_INTERVAL_MS`` later with ``setData`` (pyqtgraph's scrollingPlots recipe), with peak
+downsampling and clip-to-view so a long run costs the same to draw as a short one. Hovering a plot
+shows the values under the cursor (rate-limited with ``SignalProxy``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+
+from ...core.events import EpochEnded, Evaluated, RunStarted, StepsEnded
+
+REDRAW_INTERVAL_MS = 33  # ~30 redraws a second at most, only when something changed
+HOVER_RATE_HZ = 30
+SMOOTHING = 0.95  # EMA weight of the smoothed loss (debiased, as TensorBoard's smoothing)
+ERROR_FLOOR = 1e-4  # a perfect epoch still has a place on the log axis
+EXPORT_HEIGHT_PX = 360
+
+RAW_LOSS_PEN = pg.mkPen(QColor(70, 110, 200, 60), width=1)
+SMOOTH_LOSS_PEN = pg.mkPen(QColor(30, 80, 200), width=2)
+VAL_LOSS_PEN = pg.mkPen(QColor(220, 120, 30), width=2)
+TRAIN_ACC_PEN = pg.mkPen(QColor(30, 80, 200), width=2)
+VAL_ACC_PEN = pg.mkPen(QColor(220, 120, 30), width=2)
+LR_PEN = pg.mkPen(QColor(60, 150, 80), width=2)
+
+
+class GrowingColumns:
+    """Rows of floats appended at the end; capacity doubles when full (no per-append copy).
+
+    ``column(i)`` is a view of the filled part, valid until the next append.
+    """
+
+    def __init__(self, columns: int, capacity: int = 1024):
+        self._data = np.empty((capacity, columns), np.float64)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, rows: np.ndarray) -> None:
+        rows = np.atleast_2d(np.asarray(rows, np.float64))
+        need = self._n + len(rows)
+        if need > len(self._data):
+            bigger = np.empty((max(need, 2 * len(self._data)), self._data.shape[1]), np.float64)
+            bigger[: self._n] = self._data[: self._n]
+            self._data = bigger
+        self._data[self._n : need] = rows
+        self._n = need
+
+    def column(self, i: int) -> np.ndarray:
+        return self._data[: self._n, i]
+
+    def rows(self) -> np.ndarray:
+        return self._data[: self._n]
+
+    def clear(self) -> None:
+        self._n = 0
+
+
+def ema(values: np.ndarray, weight: float, state: tuple[float, int] = (0.0, 0)) -> tuple[np.ndarray, tuple[float, int]]:
+    """Debiased exponential moving average of ``values``, continuing from ``state``.
+
+    Returns the smoothed values and the new state ``(biased average, count)``.
+    """
+    average, count = state
+    out = np.empty(len(values), np.float64)
+    for i, value in enumerate(np.asarray(values, np.float64)):
+        if not math.isfinite(value):
+            out[i] = average / (1 - weight**count) if count else value
+            continue
+        average = weight * average + (1 - weight) * value
+        count += 1
+        out[i] = average / (1 - weight**count)
+    return out, (average, count)
+
+
+def _plot(name: str, accessible: str, title: str, left: str, bottom: str) -> pg.PlotWidget:
+    widget = pg.PlotWidget()
+    widget.setObjectName(name)
+    widget.setAccessibleName(accessible)
+    widget.setBackground(None)
+    widget.setMinimumSize(180, 140)
+    plot = widget.getPlotItem()
+    plot.setTitle(title, size="9pt")
+    plot.setLabel("left", left)
+    plot.setLabel("bottom", bottom)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.setClipToView(True)
+    return widget
+
+
+class TrainingCurves(QWidget):
+    """Three plots side by side; feed it core events with ``add_event`` (GUI thread)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("training_curves")
+        self.setAccessibleName("Training curves")
+        self.loss_plot = _plot("loss_plot", "Loss per batch", "Loss", "loss", "batch")
+        self.loss_plot.setToolTip("Training loss of every batch (faint) and its moving average; validation loss per epoch")
+        self.accuracy_plot = _plot("accuracy_plot", "Accuracy per epoch", "Accuracy", "accuracy", "epoch")
+        self.accuracy_plot.setToolTip("Training and validation accuracy per epoch (or error, on a log axis)")
+        self.lr_plot = _plot("lr_plot", "Learning rate", "Learning rate", "lr", "batch")
+        self.lr_plot.setToolTip("The optimizer's learning rate as the schedule moves it")
+        for widget in (self.loss_plot, self.accuracy_plot):
+            widget.getPlotItem().addLegend(offset=(-5, 5), labelTextSize="8pt")
+
+        loss = self.loss_plot.getPlotItem()
+        self._raw_loss = loss.plot(pen=RAW_LOSS_PEN, name="batch")
+        self._smooth_loss = loss.plot(pen=SMOOTH_LOSS_PEN, name="smoothed")
+        self._val_loss = loss.plot(pen=VAL_LOSS_PEN, symbol="o", symbolSize=5, symbolBrush=VAL_LOSS_PEN.color(), name="validation")
+        accuracy = self.accuracy_plot.getPlotItem()
+        self._train_acc = accuracy.plot(pen=TRAIN_ACC_PEN, symbol="o", symbolSize=5, symbolBrush=TRAIN_ACC_PEN.color(), name="train")
+        self._val_acc = accuracy.plot(pen=VAL_ACC_PEN, symbol="o", symbolSize=5, symbolBrush=VAL_ACC_PEN.color(), name="validation")
+        self._test_acc = accuracy.plot(pen=None, symbol="star", symbolSize=12, symbolBrush=QColor(200, 40, 40), name="test")
+        self._lr = self.lr_plot.getPlotItem().plot(pen=LR_PEN)
+
+        self.error_box = QCheckBox("Error, log axis")
+        self.error_box.setObjectName("error_log")
+        self.error_box.setAccessibleName("Show error on a log axis")
+        self.error_box.setToolTip("Plot the error (1 - accuracy) on a logarithmic axis: the last tenths of a percent become visible")
+        self.error_box.toggled.connect(self._on_error_toggled)
+
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.addWidget(self.loss_plot, 3)
+        plots.addWidget(self.accuracy_plot, 2)
+        plots.addWidget(self.lr_plot, 2)
+        options = QHBoxLayout()
+        options.addStretch(1)
+        options.addWidget(self.error_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(plots, 1)
+        layout.addLayout(options)
+
+        self._hover = {}
+        for key, widget in (("loss", self.loss_plot), ("accuracy", self.accuracy_plot), ("lr", self.lr_plot)):
+            text = pg.TextItem("", anchor=(0, 1), color=(40, 40, 40), fill=pg.mkBrush(255, 255, 255, 200))
+            text.setZValue(100)
+            text.hide()
+            widget.getPlotItem().addItem(text, ignoreBounds=True)
+            proxy = pg.SignalProxy(widget.scene().sigMouseMoved, rateLimit=HOVER_RATE_HZ,
+                                   slot=lambda args, k=key: self._on_mouse_moved(k, args[0]))
+            self._hover[key] = (text, proxy)
+
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setSingleShot(True)
+        self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
+        self.redraws = 0  # for tests and the benchmark
+        self.clear()
+
+    # --- data ---------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        self.steps = GrowingColumns(3)  # step, loss, smoothed loss
+        self.lrs = GrowingColumns(2)  # step, lr
+        self.epochs = GrowingColumns(8)  # epoch, step, train loss, train acc, val loss, val acc, lr, seconds
+        self.test_accuracy: float | None = None
+        self._ema_state = (0.0, 0)
+        self._steps_per_epoch = 0
+        self._dirty = True
+        self.redraw()
+
+    @property
+    def loss_count(self) -> int:
+        """Batch losses received so far."""
+        return len(self.steps)
+
+    def add_event(self, event: object) -> None:
+        """Take one core event; the plots follow at the next redraw tick."""
+        if isinstance(event, RunStarted):
+            self.clear()
+            self._steps_per_epoch = event.steps_per_epoch
+        elif isinstance(event, StepsEnded):
+            losses = np.asarray(event.losses, np.float64)
+            if len(losses) == 0:
+                return
+            smoothed, self._ema_state = ema(losses, SMOOTHING, self._ema_state)
+            first = event.step - len(losses) + 1
+            self.steps.append(np.column_stack([np.arange(first, event.step + 1), losses, smoothed]))
+            self.lrs.append([event.step, event.lr])
+        elif isinstance(event, EpochEnded):
+            step = event.epoch * self._steps_per_epoch if self._steps_per_epoch else event.epoch
+            self.epochs.append([event.epoch, step, event.train_loss, event.train_accuracy, event.val_loss,
+                                event.val_accuracy, event.lr, event.elapsed_s])
+        elif isinstance(event, Evaluated) and event.split == "test":
+            self.test_accuracy = float(event.accuracy)
+        else:
+            return
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self.redraw_timer.isActive():
+            self.redraw_timer.start()
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def _accuracy_values(self, accuracy: np.ndarray) -> np.ndarray:
+        if self.error_box.isChecked():
+            return np.clip(1.0 - accuracy, ERROR_FLOOR, 1.0)
+        return accuracy
+
+    def redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.redraws += 1
+        steps = self.steps
+        self._raw_loss.setData(steps.column(0), steps.column(1))
+        self._smooth_loss.setData(steps.column(0), steps.column(2))
+        epochs = self.epochs
+        self._val_loss.setData(epochs.column(1), epochs.column(4), connect="finite")
+        self._train_acc.setData(epochs.column(0), self._accuracy_values(epochs.column(3)))
+        self._val_acc.setData(epochs.column(0), self._accuracy_values(epochs.column(5)), connect="finite")
+        if self.test_accuracy is not None and len(epochs):
+            self._test_acc.setData([epochs.column(0)[-1]], self._accuracy_values(np.array([self.test_accuracy])))
+        else:
+            self._test_acc.setData([], [])
+        self._lr.setData(self.lrs.column(0), self.lrs.column(1))
+
+    def _on_error_toggled(self, on: bool) -> None:
+        plot = self.accuracy_plot.getPlotItem()
+        plot.setLogMode(y=on)
+        plot.setTitle("Error (log)" if on else "Accuracy", size="9pt")
+        plot.setLabel("left", "error" if on else "accuracy")
+        self._hover["accuracy"][0].hide()
+        self._dirty = True
+        self.redraw()
+
+    # --- hover --------------------------------------------------------------------------------
+
+    def _on_mouse_moved(self, key: str, scene_pos) -> None:
+        widget = {"loss": self.loss_plot, "accuracy": self.accuracy_plot, "lr": self.lr_plot}[key]
+        text, _ = self._hover[key]
+        plot = widget.getPlotItem()
+        if not plot.sceneBoundingRect().contains(scene_pos):
+            text.hide()
+            return
+        point = plot.vb.mapSceneToView(scene_pos)
+        label = self.hover_text(key, point.x())
+        if not label:
+            text.hide()
+            return
+        text.setText(label)
+        text.setPos(point.x(), point.y())
+        text.show()
+
+    def hover_text(self, key: str, x: float) -> str:
+        """What hovering at data coordinate ``x`` of plot ``key`` shows ('' when nothing is there)."""
+        if key == "loss":
+            if not len(self.steps):
+                return ""
+            i = _nearest(self.steps.column(0), x)
+            row = self.steps.rows()[i]
+            return f"batch {int(row[0])}\nloss {row[1]:.4f}\nsmoothed {row[2]:.4f}"
+        if key == "lr":
+            if not len(self.lrs):
+                return ""
+            i = _nearest(self.lrs.column(0), x)
+            step, lr = self.lrs.rows()[i]
+            return f"batch {int(step)}\nlr {lr:.3g}"
+        if not len(self.epochs):
+            return ""
+        i = _nearest(self.epochs.column(0), x)
+        row = self.epochs.rows()[i]
+        if self.error_box.isChecked():
+            return f"epoch {int(row[0])}\ntrain error {(1 - row[3]) * 100:.2f}%\nval error {(1 - row[5]) * 100:.2f}%"
+        return f"epoch {int(row[0])}\ntrain {row[3] * 100:.2f}%\nval {row[5] * 100:.2f}%"
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_png(self, path: str | Path) -> Path:
+        """The three plots side by side in one PNG, each rendered by pyqtgraph's ImageExporter."""
+        self.redraw()
+        images = []
+        for widget in (self.loss_plot, self.accuracy_plot, self.lr_plot):
+            exporter = ImageExporter(widget.getPlotItem())
+            params = exporter.parameters()
+            params["height"] = EXPORT_HEIGHT_PX  # the width follows the aspect ratio
+            params["background"] = QColor("white")
+            images.append(exporter.export(toBytes=True))
+        width = sum(image.width() for image in images)
+        height = max(image.height() for image in images)
+        combined = QImage(width, height, QImage.Format.Format_ARGB32)
+        combined.fill(QColor("white"))
+        painter = QPainter(combined)
+        x = 0
+        for image in images:
+            painter.drawImage(x, 0, image)
+            x += image.width()
+        painter.end()
+        path = Path(path)
+        if not combined.save(str(path), "PNG"):
+            raise OSError(f"cannot write {path}")
+        return path
+
+    def export_csv(self, path: str | Path) -> tuple[Path, Path]:
+        """Per-epoch metrics to ``path`` and per-batch losses to ``<stem>-batches.csv`` beside it."""
+        path = Path(path)
+        batches = path.with_name(f"{path.stem}-batches{path.suffix or '.csv'}")
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "elapsed_s"])
+            for row in self.epochs.rows():
+                writer.writerow([int(row[0]), int(row[1]), *(f"{v:.6g}" for v in row[2:])])
+            if self.test_accuracy is not None:
+                writer.writerow([])
+                writer.writerow(["test_accuracy", f"{self.test_accuracy:.6g}"])
+        rows, lrs = self.steps.rows(), self.lrs.rows()
+        # The lr comes once per report: each batch gets the one of the report that covers it.
+        covering = np.minimum(np.searchsorted(lrs[:, 0], rows[:, 0]), max(len(lrs) - 1, 0))
+        with open(batches, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["step", "loss", "smoothed_loss", "lr"])
+            for (step, loss, smoothed), j in zip(rows, covering):
+                writer.writerow([int(step), f"{loss:.6g}", f"{smoothed:.6g}", f"{lrs[j, 1]:.6g}" if len(lrs) else ""])
+        return path, batches
+
+
+def _nearest(xs: np.ndarray, x: float) -> int:
+    i = int(np.searchsorted(xs, x))
+    if i <= 0:
+        return 0
+    if i >= len(xs):
+        return len(xs) - 1
+    return i if xs[i] - x < x - xs[i - 1] else i - 1

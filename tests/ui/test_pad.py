@@ -1,0 +1,153 @@
+"""The drawing pad as a user meets it: draw, read, undo, clear, images, and the unsure reading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QCheckBox, QComboBox, QLabel, QMessageBox, QSpinBox, QWidget
+
+from digitpad.core.inference import default_model_path
+from tests.fixtures import render_digit
+from tests.ui.conftest import closed_loop, draw, scribble, vertical_line
+
+pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="shipped model missing")
+
+
+def wait_for_reading(qtbot, window, text):
+    qtbot.waitUntil(lambda: window.prediction_label.text() == text, timeout=3000)
+
+
+def test_opens_ready_to_draw_on_the_shipped_model(window):
+    assert window.checkpoint is not None
+    assert "default" in window.windowTitle()
+    assert window.findChild(QWidget, "canvas") is window.canvas
+    assert window.findChild(QWidget, "probabilities") is window.chart
+    prediction = window.findChild(QLabel, "prediction")
+    assert prediction.text() == ""  # empty canvas: no prediction
+    assert not window.chart.values.any()  # and no bars
+    assert "Draw" in window.confidence_label.text()
+
+
+def test_vertical_line_reads_as_one(qtbot, window):
+    draw(window.canvas, vertical_line(window.canvas))
+    wait_for_reading(qtbot, window, "1")
+    assert window.last_prediction.confident
+    assert window.chart.values.sum() == pytest.approx(1.0, abs=1e-4)
+    assert window.chart.values.argmax() == 1
+
+
+def test_closed_loop_reads_as_zero(qtbot, window):
+    draw(window.canvas, closed_loop(window.canvas))
+    wait_for_reading(qtbot, window, "0")
+    assert window.chart.values.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_reading_updates_while_the_stroke_is_still_being_drawn(qtbot, window):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    points = vertical_line(window.canvas)
+    QTest.mousePress(window.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*map(int, points[0])))
+    for x, y in points[1:]:
+        QTest.mouseMove(window.canvas, QPoint(int(x), int(y)))
+    qtbot.waitUntil(lambda: window.prediction_label.text() == "1", timeout=3000)  # pen still down
+    QTest.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*map(int, points[-1])))
+
+
+def test_undo_redo_and_clear(qtbot, window):
+    draw(window.canvas, vertical_line(window.canvas))
+    wait_for_reading(qtbot, window, "1")
+    window.actions["undo"].trigger()
+    wait_for_reading(qtbot, window, "")
+    assert window.canvas.is_empty() and not window.chart.values.any()
+    window.actions["redo"].trigger()
+    wait_for_reading(qtbot, window, "1")
+    window.actions["clear"].trigger()
+    wait_for_reading(qtbot, window, "")
+    window.actions["undo"].trigger()  # a clear is undoable too
+    wait_for_reading(qtbot, window, "1")
+
+
+def test_two_strokes_undo_one_at_a_time(qtbot, window):
+    draw(window.canvas, vertical_line(window.canvas, x_fraction=0.4))
+    draw(window.canvas, vertical_line(window.canvas, x_fraction=0.6))
+    assert len(window.canvas.strokes) == 2
+    window.canvas.undo()
+    assert len(window.canvas.strokes) == 1
+    window.canvas.undo()
+    assert window.canvas.is_empty()
+    assert not window.canvas.can_undo() and window.canvas.can_redo()
+
+
+def test_a_scribble_is_reported_as_unsure(qtbot, window):
+    draw(window.canvas, scribble(window.canvas))
+    qtbot.waitUntil(lambda: window.last_prediction is not None and not window.last_prediction.empty, timeout=3000)
+    assert not window.last_prediction.confident
+    assert "Unsure" in window.confidence_label.text()
+    assert window.prediction_label.text() == str(window.last_prediction.digit)  # the best guess, alone
+
+
+def test_open_image_reads_it(qtbot, window, tmp_path):
+    digit = render_digit(7, np.random.default_rng(3), size=28)
+    big = np.kron(255 - digit, np.ones((8, 8), np.uint8))  # dark ink on white, 224x224
+    path = tmp_path / "seven.png"
+    Image.fromarray(big).save(path)
+    assert window.open_image(path)
+    wait_for_reading(qtbot, window, "7")
+    assert window.preview.pixmap() is not None and not window.preview.pixmap().isNull()
+
+
+def test_unreadable_image_gives_a_message_and_keeps_the_drawing(qtbot, window, tmp_path, monkeypatch):
+    messages = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: messages.append(text))
+    draw(window.canvas, vertical_line(window.canvas))
+    wait_for_reading(qtbot, window, "1")
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    assert not window.open_image(bad)
+    assert messages and "broken.png" in messages[0]
+    assert len(window.canvas.strokes) == 1
+    assert window.prediction_label.text() == "1"
+
+
+def test_bad_model_file_keeps_the_current_model(qtbot, window, tmp_path, monkeypatch):
+    messages = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: messages.append(text))
+    before = window.checkpoint
+    bad = tmp_path / "evil.safetensors"
+    bad.write_bytes(b"PK\x03\x04 not a model")
+    assert not window.load_model(bad)
+    assert window.checkpoint is before
+    assert "evil.safetensors" in messages[0]
+
+
+def test_eraser_strokes_are_read_from_pixels(qtbot, window):
+    draw(window.canvas, closed_loop(window.canvas))
+    wait_for_reading(qtbot, window, "0")
+    window.eraser_button.setChecked(True)
+    w, h = window.canvas.width(), window.canvas.height()
+    draw(window.canvas, [(w * 0.2, h * 0.5), (w * 0.8, h * 0.5)])  # erase a band across the middle
+    assert window.canvas.vector_strokes() is None
+    qtbot.waitUntil(lambda: window.prediction_label.text() != "0" or not window.last_prediction.confident, timeout=3000)
+
+
+def test_every_control_has_an_accessible_name(window):
+    kinds = (QAbstractButton, QAbstractSlider, QComboBox, QSpinBox, QCheckBox)
+    unnamed = [
+        w for w in window.findChildren(QWidget)
+        if isinstance(w, kinds) and w.isVisibleTo(window) and not w.accessibleName() and type(w).__name__ != "QToolBarExtension"
+    ]
+    assert not unnamed, [f"{type(w).__name__}:{w.objectName()}:{getattr(w, 'text', lambda: '')()}" for w in unnamed]
+
+
+def test_window_restores_its_size_and_pen(qtbot, window):
+    import digitpad
+
+    window.resize(1000, 700)
+    window.pen_slider.setValue(31)
+    window.close()
+    again = digitpad.create_window()
+    qtbot.addWidget(again)
+    assert again.pen_slider.value() == 31
+    assert (again.width(), again.height()) == (1000, 700)

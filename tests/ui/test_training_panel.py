@@ -1,0 +1,246 @@
+"""The training panel: runs on a worker thread, live curves, pause/resume/stop, the pad gets the model."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QThread, QTimer
+
+from digitpad.core.checkpoints import Checkpoint
+from digitpad.core.datasets import DownloadError
+from digitpad.core.events import Paused, StepsEnded, WeightsSnapshot, EpochEnded
+from digitpad.core.models import MODELS, build_model
+from digitpad.core.presets import PRESETS
+from digitpad.ui import training_worker
+from digitpad.ui.main_window import MainWindow
+from digitpad.ui.training_worker import EventThrottle
+
+RUN_TIMEOUT_MS = 60_000  # generous: two cores shared with other jobs
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_qthreads(monkeypatch):
+    """Fail a test that leaves a QThread running (napari's _dangling_qthreads)."""
+    started: list[QThread] = []
+    original = QThread.start
+
+    def tracking_start(self, *args):
+        started.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", tracking_start)
+    yield started
+    # pytest-qt has closed the test's widgets by now (closeEvent -> panel.shutdown()).
+    running = [t.objectName() for t in started if t.isRunning()]
+    for thread in started:  # never leave one for the next test, even when failing
+        thread.quit()
+        thread.wait(30_000)
+    assert not running, f"QThreads still running after the test: {running}"
+
+
+@pytest.fixture
+def window(qtbot, tiny_digits):
+    model = build_model("digitpad", width=8, hidden=16).eval()
+    checkpoint = Checkpoint.from_model(model, {"dataset": "mnist", "normalization": [0.13, 0.31]})
+    win = MainWindow(checkpoint)
+    qtbot.addWidget(win)
+    panel = win.dock_widgets["training"]
+    panel.data_loader = lambda name, root, progress: tiny_digits
+    return win
+
+
+@pytest.fixture
+def panel(window, tiny_config):
+    panel = window.dock_widgets["training"]
+    # Long enough to pause and stop in the middle; the tests stop it early.
+    panel.set_config(dataclasses.replace(tiny_config, epochs=200))
+    return panel
+
+
+def observe(qtbot, ms: int) -> None:
+    """Let the event loop run for a fixed window: only for asserting that nothing happens."""
+    timer = QTimer()
+    timer.setSingleShot(True)
+    with qtbot.waitSignal(timer.timeout, timeout=ms + 10_000):
+        timer.start(ms)
+
+
+def is_pause(paused: bool):
+    return lambda event: isinstance(event, Paused) and event.paused == paused
+
+
+def test_scriptable_names(window):
+    panel = window.dock_widgets["training"]
+    for name in ("train_button", "pause_button", "stop_button", "loss_plot", "accuracy_plot", "train_progress",
+                 "dataset_choice", "model_choice", "epochs"):
+        widget = window.findChild(object, name)
+        assert widget is not None, name
+        assert widget.accessibleName(), name
+    for widget in panel._config_widgets + [panel.train_button, panel.pause_button, panel.stop_button, panel.save_button]:
+        assert widget.accessibleName()
+    assert panel.train_button.isEnabled() and not panel.pause_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_model_choice_lists_architectures_and_presets(window):
+    panel = window.dock_widgets["training"]
+    combo = panel.model_choice
+    data = [str(combo.itemData(i) or "").partition(":") for i in range(combo.count())]
+    assert {name for kind, _, name in data if kind == "arch"} == set(MODELS)
+    assert {name for kind, _, name in data if kind == "preset"} == set(PRESETS)
+
+    panel.choose("lasagne-5")  # a recipe sets every field
+    preset = PRESETS["lasagne-5"].config
+    assert (panel.epochs.value(), panel.batch_size.value(), panel.augment.isChecked()) == (preset.epochs, preset.batch_size, preset.augment)
+    assert panel.config() == preset
+    assert panel.model_description.text() == PRESETS["lasagne-5"].description
+
+    panel.epochs.setValue(3)
+    panel.choose("lenet5")  # an architecture keeps the other fields
+    config = panel.config()
+    assert (config.model, config.epochs, config.batch_size, config.optimizer) == ("lenet5", 3, preset.batch_size, preset.optimizer)
+    assert panel.model_description.text() == MODELS["lenet5"].description
+    assert panel.device_label.text().startswith("→ ")
+
+
+def test_train_pause_resume_stop_hands_the_model_to_the_pad(qtbot, window, panel):
+    before = window.checkpoint
+    started, events = [], []
+    window.bus.trainingStarted.connect(started.append)
+    window.bus.trainingEvent.connect(events.append)
+
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: panel.curves.loss_count > 0, timeout=RUN_TIMEOUT_MS)
+    assert started and started[0].epochs == 200
+    for widget in panel._config_widgets + [panel.train_button]:
+        assert not widget.isEnabled(), widget.objectName()
+    assert panel.pause_button.isEnabled() and panel.stop_button.isEnabled()
+    assert "cpu" in panel.status_label.text()
+
+    with qtbot.waitSignal(window.bus.trainingEvent, check_params_cb=is_pause(True), timeout=RUN_TIMEOUT_MS):
+        panel.pause_button.click()
+    assert panel.pause_button.text() == "Resume"
+    paused_at = panel.curves.loss_count
+    observe(qtbot, 300)
+    assert panel.curves.loss_count == paused_at, "loss points arrived while paused"
+    assert panel.progress.format().startswith("Paused")
+
+    with qtbot.waitSignal(window.bus.trainingEvent, check_params_cb=is_pause(False), timeout=RUN_TIMEOUT_MS):
+        panel.pause_button.click()
+    qtbot.waitUntil(lambda: panel.curves.loss_count > paused_at, timeout=RUN_TIMEOUT_MS)
+
+    with qtbot.waitSignal(window.bus.trainingFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        panel.stop_button.click()
+    checkpoint = finished.args[0]
+    assert checkpoint is not None and checkpoint is panel.checkpoint
+    assert panel.last_result.stopped
+    # The pad now reads with the freshly trained model.
+    assert window.checkpoint is checkpoint and window.checkpoint is not before
+    assert window.predictor.checkpoint is checkpoint
+    assert checkpoint.arch_args["hidden"] == 32 != before.arch_args["hidden"]
+    assert "Test accuracy" in panel.result_label.text()
+    assert panel.train_button.isEnabled() and panel.epochs.isEnabled() and not panel.stop_button.isEnabled()
+    assert panel.save_button.isEnabled()
+    assert not panel.running
+    losses = np.concatenate([e.losses for e in events if isinstance(e, StepsEnded)])
+    assert len(losses) == panel.curves.loss_count and np.isfinite(losses).all()
+
+
+def test_full_run_reports_test_accuracy_and_exports(qtbot, window, tiny_config, tmp_path):
+    panel = window.dock_widgets["training"]
+    panel.set_config(dataclasses.replace(tiny_config, epochs=2))
+    with qtbot.waitSignal(window.bus.trainingFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        assert panel.start_training()
+    assert finished.args[0] is window.checkpoint
+    assert not panel.last_result.stopped and panel.last_result.test_accuracy is not None
+    assert f"{panel.last_result.test_accuracy * 100:.2f}%" in panel.result_label.text()
+    assert panel.progress.value() == panel.progress.maximum()
+    assert len(panel.curves.epochs) == 2 and panel.curves.test_accuracy is not None
+    assert "loss" in panel.curves.hover_text("loss", 3) and "epoch 2" in panel.curves.hover_text("accuracy", 2)
+
+    panel.curves.error_box.setChecked(True)  # error on a log axis
+    png = panel.curves.export_png(tmp_path / "curves.png")
+    assert png.stat().st_size > 1000
+    epochs_csv, batches_csv = panel.curves.export_csv(tmp_path / "metrics.csv")
+    assert epochs_csv.read_text().splitlines()[0].startswith("epoch,step,train_loss")
+    assert len(epochs_csv.read_text().splitlines()) >= 3
+    assert len(batches_csv.read_text().splitlines()) == panel.curves.loss_count + 1
+
+
+def test_closing_the_window_mid_run_stops_cleanly(qtbot, window, panel):
+    before = window.checkpoint
+    panel.start_training()
+    qtbot.waitUntil(lambda: panel.curves.loss_count > 0, timeout=RUN_TIMEOUT_MS)
+    thread = panel.run_thread.thread
+    start = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - start < 10  # one batch of the tiny model, not the whole run
+    assert not thread.isRunning()
+    assert panel.run_thread is None
+    observe(qtbot, 50)  # whatever was still queued from the worker is dropped
+    assert window.checkpoint is before
+
+
+def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, tmp_path, monkeypatch):
+    panel = window.dock_widgets["training"]
+    panel.data_loader = training_worker.load_training_data
+    monkeypatch.setenv("DIGITPAD_DATA", str(tmp_path / "empty"))
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: panel.banner.isVisible() and not panel.running, timeout=RUN_TIMEOUT_MS)
+    assert "MNIST" in panel.banner_label.text()
+    assert panel.download_button.isVisible() and panel.use_folder_button.isVisible()
+
+    progress_seen = []
+
+    def offline_ensure(name, root=None, *, download=True, progress=None, force=False):
+        progress(0, 100)
+        progress(100, 100)
+        progress_seen.append(name)
+        raise DownloadError("could not reach any mirror (no network in tests)")
+
+    monkeypatch.setattr(training_worker, "ensure_dataset", offline_ensure)
+    panel.download_button.click()
+    qtbot.waitUntil(lambda: panel.download_thread is None, timeout=RUN_TIMEOUT_MS)
+    assert progress_seen == ["mnist"]
+    assert "Download failed" in panel.banner_label.text() and "no network" in panel.banner_label.text()
+    assert panel.banner.isVisible() and panel.train_button.isEnabled()
+
+    roots = []
+
+    def loader(name, root, progress):
+        roots.append(root)
+        return tiny_digits
+
+    panel.data_loader = loader
+    panel.set_config(dataclasses.replace(panel.config(), model_args={"width": 8, "hidden": 32}, epochs=1, batch_size=32, threads=1, device="cpu"))
+    with qtbot.waitSignal(window.bus.trainingFinished, timeout=RUN_TIMEOUT_MS):
+        root = panel.use_data_folder(tmp_path / "shared" / "mnist")  # the dataset folder itself
+    assert root == tmp_path / "shared" and roots == [root]
+    assert panel.settings.value("data_dir") == str(root)
+    assert not panel.banner.isVisible()
+
+
+def test_event_throttle_merges_routine_events_and_keeps_order():
+    now = [0.0]
+    out = []
+    throttle = EventThrottle(out.append, min_interval_s=0.05, clock=lambda: now[0])
+
+    def steps(step, k):
+        return StepsEnded(1, step, np.arange(k, dtype=np.float32), 0.1, 100.0, 1.0, 0.5)
+
+    throttle.push(steps(2, 2))  # first one passes at once
+    now[0] = 0.01
+    throttle.push(steps(5, 3))
+    throttle.push(WeightsSnapshot(1, 5, np.zeros((2, 3, 3), np.float32)))
+    throttle.push(WeightsSnapshot(1, 6, np.ones((2, 3, 3), np.float32)))
+    assert len(out) == 1
+    throttle.push(EpochEnded(1, 0.5, 0.9, 0.4, 0.9, 0.1, 1.0, 1.0, True))  # flushes, then passes
+    assert [type(e).__name__ for e in out] == ["StepsEnded", "StepsEnded", "WeightsSnapshot", "EpochEnded"]
+    assert out[1].step == 5 and len(out[1].losses) == 3 and out[2].step == 6
+    now[0] = 0.02
+    throttle.push(steps(7, 1))
+    throttle.push(steps(8, 1))
+    throttle.flush()
+    assert out[-1].step == 8 and len(out[-1].losses) == 2
