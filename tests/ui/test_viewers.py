@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QThread
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from digitpad.core.config import TrainConfig
@@ -18,6 +20,24 @@ from tests.fixtures import synthetic_digits
 
 TIMEOUT_MS = 20_000
 SEVEN = [np.array([[90.0, 70.0], [200.0, 70.0], [130.0, 220.0]])]  # vector strokes in pad pixels
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_qthreads(monkeypatch):
+    """Fail a test that leaves a QThread (an evaluation, a run) running after its window closed."""
+    started: list[QThread] = []
+    original = QThread.start
+
+    def tracking_start(self, *args):
+        started.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", tracking_start)
+    yield
+    running = [type(t).__name__ for t in started if t.isRunning()]
+    for thread in started:
+        thread.wait(30_000)
+    assert not running, f"QThreads still running after the test: {running}"
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +72,23 @@ def _show_dock(qtbot, window, key: str) -> None:
     qtbot.waitUntil(lambda: window.dock_widgets[key].isVisible(), timeout=TIMEOUT_MS)
 
 
+def _item_pos(qtbot, graphics_view, item, x: float, y: float) -> QPoint:
+    """The viewport position of item-local point (x, y), once the view's layout and range settled
+    (pyqtgraph applies a new range on the next paint)."""
+    last = [None]
+
+    def settled() -> bool:
+        pos = graphics_view.mapFromScene(item.mapToScene(QPointF(x, y)))
+        same, last[0] = pos == last[0], pos
+        return same
+
+    qtbot.waitUntil(settled, timeout=TIMEOUT_MS)
+    return last[0]
+
+
 def _click_item(qtbot, graphics_view, item, x: float, y: float) -> None:
     """Left-click item-local point (x, y) of a pyqtgraph item shown in ``graphics_view``."""
-    pos = graphics_view.mapFromScene(item.mapToScene(QPointF(x, y)))
+    pos = _item_pos(qtbot, graphics_view, item, x, y)
     qtbot.mouseMove(graphics_view.viewport(), pos)
     qtbot.mouseClick(graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
 
@@ -99,15 +133,18 @@ def test_kernel_grid_has_a_tile_per_first_layer_kernel_and_changes_as_training_s
     assert low == -high == pytest.approx(-np.abs(snapshots[0].kernels).max())
 
 
-def test_deeper_layers_show_every_kernel_or_a_summary_with_hover_info(window):
+def test_deeper_layers_show_every_kernel_or_a_summary_with_hover_info(qtbot, window):
     viewer = _find(window, "kernel_viewer")
+    _show_dock(qtbot, window, "kernels")
     convs = conv_layers(window.predictor.model)
     out_c, in_c = convs[1][1].weight.shape[:2]
     viewer.layer_combo.setCurrentIndex(1)
     assert viewer.tile_count == out_c * in_c
     assert not viewer.scrubber.isEnabled()
-    viewer._on_tile_hovered(in_c + 2)  # second row: output 1, input 2
-    assert "output 1 ← input 2" in viewer.info.text()
+    x, y = viewer.image.layout.tile_origin(in_c + 2)  # second row: output 1, input 2
+    pos = _item_pos(qtbot, viewer.graphics, viewer.image, x + 1.5, y + 1.5)
+    qtbot.mouseMove(viewer.graphics.viewport(), pos)
+    qtbot.waitUntil(lambda: "output 1 ← input 2" in viewer.info.text(), timeout=TIMEOUT_MS)
     tile = viewer.shown_tiles[in_c + 2]
     assert f"{tile.min():+.3f}" in viewer.info.text()
     viewer.view_combo.setCurrentIndex(viewer.view_combo.findData("summary"))
@@ -252,6 +289,29 @@ def test_mistakes_after_training_reuse_the_run_evaluation(qtbot, trained):
     assert "from the training run" in mistakes.status.text()
 
 
+def test_a_training_run_updates_kernels_live_and_refreshes_mistakes_without_recomputing(qtbot, window, trained):
+    config, checkpoint, _events, data = trained
+    panel = window.dock_widgets.get("training")
+    if panel is None:
+        pytest.skip("no training panel in this build")
+    panel.data_loader = lambda name, root, progress: data
+    panel.set_config(dataclasses.replace(config, seed=1))
+    viewer = _find(window, "kernel_viewer")
+    mistakes = _find(window, "mistakes")
+    mistakes.data_loader = _test_loader(data)
+    before = viewer.shown_tiles.copy()
+    with qtbot.waitSignal(window.bus.trainingFinished, timeout=60_000):
+        assert panel.start_training()
+    assert window.checkpoint is not checkpoint  # the pad has the trained model
+    assert len(viewer.snapshots) >= 2 and viewer.source == "loaded model"
+    assert not np.array_equal(viewer.shown_tiles, before)
+    np.testing.assert_allclose(viewer.shown_tiles, first_layer_kernels(window.checkpoint.build_model()).numpy())
+    qtbot.waitUntil(lambda: mistakes.mistakes is not None and not mistakes.is_busy(), timeout=TIMEOUT_MS)
+    assert mistakes.evaluations_started == 0 and mistakes.mistakes.source == "training run"
+    expected = evaluate_checkpoint(window.checkpoint, data.test_images, data.test_labels)
+    assert sorted(mistakes.shown_indices.tolist()) == expected.wrong_indices.tolist()
+
+
 def test_missing_test_data_is_a_message_not_a_crash(qtbot, window):
     mistakes = _find(window, "mistakes")
 
@@ -308,3 +368,20 @@ def test_warp_to_pad_puts_an_input_pixel_where_the_mapping_says():
     rows, cols = np.indices(alpha.shape)
     centre = np.array([(rows * alpha).sum(), (cols * alpha).sum()]) / alpha.sum() + 0.5
     np.testing.assert_allclose(centre, mapping.to_pad(10.5, 5.5), atol=1.0)
+
+
+def test_viewer_controls_are_named_for_scripts_and_screen_readers(qtbot, window):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QComboBox, QScrollBar
+
+    for key in ("kernels", "feature_maps", "mistakes"):
+        _show_dock(qtbot, window, key)
+    for name in ("kernel_viewer", "feature_maps", "mistakes", "confusion_matrix", "saliency_toggle"):
+        _find(window, name)
+    roots = [_find(window, name) for name in ("kernel_viewer", "feature_maps", "mistakes")]
+    controls = [w for root in roots for w in root.findChildren(QWidget) if isinstance(w, (QAbstractButton, QAbstractSlider, QComboBox))]
+    unnamed = [
+        f"{type(w).__name__}:{w.objectName()}"
+        for w in controls
+        if w.isVisibleTo(window) and not w.accessibleName() and not isinstance(w, QScrollBar)  # views' own scroll bars
+    ]
+    assert controls and not unnamed, unnamed

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ...core.models import feature_layers
 from .image_grid import TileImageItem, tile_images
 
 ACTIVATION_MAP = "inferno"  # sequential: activations are mostly >= 0 (ReLU), dark = silent
+LAYER_SIZE = 100.0  # view units: each layer's mosaic is scaled to this height (in a row) or width (column)
+LAYER_GAP = 12.0
+TITLE_SPACE = 14.0  # room above each mosaic for its title
 EMPTY_TEXT = "Draw a digit to see what each layer of the network responds to"
 
 
@@ -37,8 +40,7 @@ class FeatureMapsView(QWidget):
         self.activations: dict[str, np.ndarray] = {}
         self.selected: tuple[str, int] | None = None
         self._items: dict[str, TileImageItem] = {}
-        self._titles: dict[str, pg.LabelItem] = {}
-        self._views: dict[str, pg.ViewBox] = {}
+        self._titles: dict[str, pg.TextItem] = {}
         self._pending = None  # the prediction not yet shown (the dock was hidden)
         self._dirty = False
         self._build()
@@ -58,6 +60,10 @@ class FeatureMapsView(QWidget):
         self.graphics.setBackground(None)
         self.graphics.setMinimumSize(200, 200)
         self.graphics.setToolTip("Click a map to see it large")
+        self.view = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.view.setMouseEnabled(False, False)
+        self.view.sigResized.connect(lambda _view: self._arrange())
+        self._arrangement = None
 
         self.detail = QWidget()
         self.detail.setObjectName("feature_map_detail")
@@ -106,23 +112,52 @@ class FeatureMapsView(QWidget):
         self.select_map(None)
 
     def _build_layers(self, names: list[str]) -> None:
-        """One title and one ViewBox + ImageItem per layer; rebuilt only when the layers change."""
-        self.graphics.clear()
-        self._items, self._titles, self._views = {}, {}, {}
+        """One title and one ImageItem per layer, in the one view; rebuilt only when the layers change."""
+        for item in list(self._items.values()) + list(self._titles.values()):
+            self.view.removeItem(item)
+        self._items, self._titles = {}, {}
         colormap = pg.colormap.get(ACTIVATION_MAP)
-        for row, name in enumerate(names):
-            title = self.graphics.addLabel(name, row=2 * row, col=0)
-            view = self.graphics.addViewBox(row=2 * row + 1, col=0, lockAspect=True, invertY=True, enableMenu=False)
-            view.setMouseEnabled(False, False)
+        for name in names:
+            title = pg.TextItem(name, color=(110, 110, 110), anchor=(0, 1))
             item = TileImageItem()
             item.setColorMap(colormap)
-            view.addItem(item)
+            self.view.addItem(title)
+            self.view.addItem(item)
             item.tileHovered.connect(lambda index, name=name: self._on_tile_hovered(name, index))
             item.tileClicked.connect(lambda index, name=name: self.select_map((name, index)))
-            self._items[name], self._titles[name], self._views[name] = item, title, view
+            self._items[name], self._titles[name] = item, title
         self.layer_names = list(names)
         self.counts_per_layer = {}
         self.activations = {}
+        self._arrangement = None
+
+    def _arrange(self, force: bool = False) -> None:
+        """Lay the layers' mosaics out in a row (wide dock) or a column (tall dock), each scaled to the
+        same height or width, so a 10x10 map is as legible as a 24x24 one."""
+        shapes = tuple(item.layout.shape if item.layout is not None else (0, 0) for item in self._items.values())
+        across = self.view.width() >= self.view.height()
+        key = (shapes, across)
+        if key == self._arrangement and not force:
+            return
+        self._arrangement = key
+        position = 0.0
+        for (name, item), (height, width) in zip(self._items.items(), shapes):
+            title = self._titles[name]
+            if not height:
+                item.hide()
+                title.hide()
+                continue
+            scale = LAYER_SIZE / (height if across else width)
+            x, y = (position, TITLE_SPACE) if across else (0.0, position + TITLE_SPACE)
+            item.setTransform(QTransform.fromScale(scale, scale))
+            item.setPos(x, y)
+            title.setPos(x, y)
+            item.show()
+            title.show()
+            position += (width if across else height) * scale + (LAYER_GAP if across else LAYER_GAP + TITLE_SPACE)
+        if position > 0:
+            size = (position - LAYER_GAP, LAYER_SIZE + TITLE_SPACE) if across else (LAYER_SIZE, position - LAYER_GAP)
+            self.view.setRange(xRange=(0, size[0]), yRange=(0, size[1]), padding=0.02)
 
     # --- predictions ------------------------------------------------------------------------
 
@@ -152,16 +187,15 @@ class FeatureMapsView(QWidget):
         for name, item in self._items.items():
             maps = self.activations.get(name)
             if maps is None:
-                item.set_mosaic(np.zeros((0, 0), np.float32), tile_images(np.zeros((0, 1, 1)))[1], (0.0, 1.0))
+                item.set_mosaic(*tile_images(np.zeros((0, 1, 1))), (0.0, 1.0))
                 self._titles[name].setText(name)
                 continue
             mosaic, layout = tile_images(maps)
             low, high = float(min(0.0, maps.min())), float(maps.max())
             item.set_mosaic(mosaic, layout, (low, high if high > low else low + 1.0))
             channels, h, w = maps.shape
-            self._titles[name].setText(f"{name}: {channels} maps, {h}×{w}")
-            height, width = layout.shape
-            self._views[name].setRange(xRange=(0, width), yRange=(0, height), padding=0.02)
+            self._titles[name].setText(f"{name}: {channels} × {h}×{w}")
+        self._arrange()
         if self.activations:
             self.info.setText("Hover a map for its values; click it to see it large")
         else:

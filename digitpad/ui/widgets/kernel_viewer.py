@@ -101,6 +101,9 @@ class KernelViewer(QWidget):
         self.view_combo.addItem("Summary: mean over inputs", VIEW_SUMMARY)
         self.view_combo.setToolTip("Deeper layers have one kernel per input channel for each output channel")
         self.view_combo.currentIndexChanged.connect(lambda _i: self.redraw())
+        for combo in (self.layer_combo, self.view_combo):  # long item texts must not widen the dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         top = QHBoxLayout()
         top.addWidget(QLabel("Layer"))
         top.addWidget(self.layer_combo)

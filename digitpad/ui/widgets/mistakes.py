@@ -9,7 +9,10 @@ on the pad (``bus.exampleRequested``).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from functools import cached_property, partial
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -33,15 +36,16 @@ from ...core.evaluation import evaluate_checkpoint
 from ...core.events import Evaluated
 from .confusion_matrix import ConfusionMatrixView
 
+REPEAT_CLICK_S = 0.5  # a click and the activation it may also trigger (style, double-click) load once
 THUMB_PX = 56  # 2x MNIST: strokes readable, ~20 digits per row in a wide dock
 SORT_CONFIDENT_FIRST, SORT_UNSURE_FIRST, SORT_INDEX = "confident", "unsure", "index"
 
 DataLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # dataset name -> (test images u8 (n, s, s), labels (n,))
 
 
-def load_test_split(name: str) -> tuple[np.ndarray, np.ndarray]:
+def load_test_split(name: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The verified test split of ``name``, from disk only: a viewer never starts a download."""
-    data = load_dataset(name, download=False)
+    data = load_dataset(name, root, download=False)
     return data.test_images, data.test_labels
 
 
@@ -63,11 +67,11 @@ class MistakeSet:
     wrong_probabilities: np.ndarray  # (k, 10) calibrated
     source: str  # "computed" or "training run"
 
-    @property
+    @cached_property  # the gallery asks per item and per repaint: compute once
     def predicted(self) -> np.ndarray:
         return self.wrong_probabilities.argmax(1) if len(self.wrong) else np.zeros(0, np.int64)
 
-    @property
+    @cached_property
     def confidence(self) -> np.ndarray:
         return self.wrong_probabilities.max(1) if len(self.wrong) else np.zeros(0, np.float32)
 
@@ -208,22 +212,22 @@ class MistakesView(QWidget):
         self._thread: EvaluationThread | None = None
         self._finished_threads: list[EvaluationThread] = []
         self._data_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._run_dataset = "mnist"
-        self._run_evaluation: tuple[str, Evaluated] | None = None
-        self._adopted: tuple | None = None  # (checkpoint, event) whose run evaluation is shown
+        self._run_config = None  # the TrainConfig of the run in progress or last finished
+        self._run_evaluation: tuple[str, dict | None, Evaluated] | None = None  # its Evaluated(test)
+        self._last_request = (-1, 0.0)  # (test index, monotonic time) last sent to the pad
         self._build()
         if window is not None:
             bus = window.bus
             bus.modelChanged.connect(self._on_model_changed)
             bus.trainingStarted.connect(self._on_training_started)
             bus.trainingEvent.connect(self._on_training_event)
-            bus.trainingFinished.connect(self._on_training_finished)
             if window.checkpoint is not None:
                 self._on_model_changed(window.checkpoint)
 
     def _build(self) -> None:
         self.compute_button = QPushButton("Compute")
         self.compute_button.setObjectName("mistakes_compute")
+        self.compute_button.setAccessibleName("Compute mistakes")
         self.compute_button.setToolTip("Evaluate the pad's model on the test set and list its mistakes")
         self.compute_button.clicked.connect(self.compute)
         self.progress = QProgressBar()
@@ -297,8 +301,10 @@ class MistakesView(QWidget):
     def _on_model_changed(self, checkpoint) -> None:
         self.checkpoint = checkpoint
         self._cancel_running()
-        self._adopted = None
-        if self._adopt_run_evaluation(checkpoint):
+        run, self._run_evaluation = self._run_evaluation, None  # only the model change right after a run
+        if run is not None and self._is_run_model(checkpoint, *run):
+            dataset, _config, event = run
+            self._start(checkpoint, dataset, precomputed=event)  # the run's own evaluation: no recomputing
             return
         self._stale = True
         self._show(None)
@@ -312,34 +318,25 @@ class MistakesView(QWidget):
             self.compute()
 
     def _on_training_started(self, config) -> None:
-        self._run_dataset = str(getattr(config, "dataset", "mnist")).lower()
+        self._run_config = config
         self._run_evaluation = None
 
     def _on_training_event(self, event) -> None:
-        if isinstance(event, Evaluated) and event.split == "test":
-            self._run_evaluation = (self._run_dataset, event)
-            if self.checkpoint is not None:
-                self._adopt_run_evaluation(self.checkpoint)  # the pad may already hold the trained model
+        if isinstance(event, Evaluated) and event.split == "test" and self._run_config is not None:
+            config = self._run_config
+            dataset = str(getattr(config, "dataset", "mnist")).lower()
+            as_dict = config.to_dict() if hasattr(config, "to_dict") else None
+            self._run_evaluation = (dataset, as_dict, event)
 
-    def _on_training_finished(self, checkpoint) -> None:
-        if checkpoint is not None and checkpoint is getattr(self.window_, "checkpoint", None):
-            self._adopt_run_evaluation(checkpoint)
-
-    def _adopt_run_evaluation(self, checkpoint) -> bool:
-        """Use the last run's test evaluation if ``checkpoint`` is that run's model: no recomputing."""
-        if self._run_evaluation is None:
-            return False
-        dataset, event = self._run_evaluation
-        accuracy = (checkpoint.meta.get("metrics") or {}).get("test_accuracy")
+    @staticmethod
+    def _is_run_model(checkpoint, dataset: str, config: dict | None, event: Evaluated) -> bool:
+        """Whether ``checkpoint`` is the model that the run evaluated: same data, same settings, and
+        the test accuracy the trainer recorded in it is the event's."""
+        meta = checkpoint.meta
+        accuracy = (meta.get("metrics") or {}).get("test_accuracy")
         if dataset != dataset_of(checkpoint) or accuracy is None or float(accuracy) != float(event.accuracy):
             return False
-        if self._adopted is not None and self._adopted[0] is checkpoint and self._adopted[1] is event:
-            return True  # already shown (or being read) for this model
-        self._adopted = (checkpoint, event)
-        self._cancel_running()
-        self._stale = False
-        self._start(checkpoint, dataset, precomputed=event)
-        return True
+        return config is None or meta.get("config") == config
 
     # --- computing --------------------------------------------------------------------------
 
@@ -350,12 +347,21 @@ class MistakesView(QWidget):
             return
         self._cancel_running()
         self._stale = False
-        self._adopted = None
         self.evaluations_started += 1
         self._start(self.checkpoint, dataset_of(self.checkpoint))
 
+    def _loader(self) -> DataLoader:
+        if self.data_loader is not load_test_split:
+            return self.data_loader
+        # The folder the Training dock was pointed at ("Use a folder…"), read here on the GUI thread.
+        settings = getattr(self.window_, "settings", None)
+        saved = settings.value("data_dir", "") if settings is not None else ""
+        root = Path(str(saved)) if saved and Path(str(saved)).is_dir() else None
+        return partial(load_test_split, root=root)
+
     def _start(self, checkpoint, dataset: str, precomputed: Evaluated | None = None) -> None:
-        thread = EvaluationThread(checkpoint, dataset, self.data_loader, self._data_cache.get(dataset), precomputed)
+        self._stale = False
+        thread = EvaluationThread(checkpoint, dataset, self._loader(), self._data_cache.get(dataset), precomputed)
         thread.progressed.connect(self._on_progressed)
         thread.evaluated.connect(self._on_evaluated)
         thread.failed.connect(self._on_failed)
@@ -398,7 +404,7 @@ class MistakesView(QWidget):
         if self.sender() is not self._thread:
             return
         self._show(None)
-        self._set_status(f"Cannot list mistakes: {message}")
+        self._set_status(f"Cannot list mistakes: {message}. (The Training dock can download it, too.)")
 
     def _on_thread_finished(self) -> None:
         thread = self.sender()
@@ -466,6 +472,10 @@ class MistakesView(QWidget):
         if self.mistakes is None or self.window_ is None or not index.isValid():
             return
         test_index = int(index.data(Qt.ItemDataRole.UserRole))
+        now = time.monotonic()
+        if self._last_request[0] == test_index and now - self._last_request[1] < REPEAT_CLICK_S:
+            return
+        self._last_request = (test_index, now)
         image = self.mistakes.images[test_index].astype(np.float32) / 255.0
         self.window_.bus.exampleRequested.emit(image, int(self.mistakes.labels[test_index]))
 

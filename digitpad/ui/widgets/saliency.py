@@ -73,7 +73,12 @@ class SaliencyOverlay(QObject):
         self.action.toggled.connect(self.set_enabled)
         view_menu = getattr(window, "view_menu", None)
         if view_menu is not None:
-            view_menu.addAction(self.action)
+            # With the other display options, above the separator that starts the docks' toggles.
+            separator = next((a for a in view_menu.actions() if a.isSeparator()), None)
+            if separator is not None:
+                view_menu.insertAction(separator, self.action)
+            else:
+                view_menu.addAction(self.action)
         window.bus.predictionChanged.connect(self._on_prediction_changed)
 
     def make_checkbox(self) -> QCheckBox:
@@ -95,6 +100,8 @@ class SaliencyOverlay(QObject):
         )
         for key, name in METHOD_NAMES.items():
             combo.addItem(name, key)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
         combo.currentIndexChanged.connect(lambda _i: self.set_method(combo.currentData()))
         return combo
 
