@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSlider,
     QSplitter,
     QToolButton,
@@ -251,7 +252,7 @@ class MainWindow(QMainWindow):
             widget = getattr(module, spec.factory)(self)
             dock = QDockWidget(spec.title, self)
             dock.setObjectName(f"dock_{spec.key}")
-            dock.setWidget(widget)
+            dock.setWidget(_scrollable(widget))
             dock.setAccessibleName(spec.title)
             self.addDockWidget(spec.area, dock)
             dock.setVisible(spec.visible)
@@ -449,12 +450,13 @@ class MainWindow(QMainWindow):
         )
 
     def _restore_settings(self) -> None:
-        geometry = app_settings.read(self.settings, "geometry", None, QByteArray)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        # Dock layout first: restoring it can resize the window, which the geometry then corrects.
         state = app_settings.read(self.settings, "window_state", None, QByteArray)
         if state is not None:
             self.restoreState(state)
+        geometry = app_settings.read(self.settings, "geometry", None, QByteArray)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
         self.pen_slider.setValue(app_settings.read(self.settings, "pen_width", int(self.canvas.pen_width), int))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -467,6 +469,15 @@ class MainWindow(QMainWindow):
         self.settings.setValue("pen_width", self.pen_slider.value())
         self.settings.sync()
         super().closeEvent(event)
+
+
+def _scrollable(widget: QWidget) -> QScrollArea:
+    """Docks scroll rather than impose their full size: the window must fit a 1366x768 laptop."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
 
 
 def create_window(model_path: str | Path | None = None) -> MainWindow:
