@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread, QTimer
+from PySide6.QtCore import QPointF, QThread, QTimer
 
 from digitpad.core.checkpoints import Checkpoint
 from digitpad.core.datasets import DownloadError
@@ -159,6 +159,11 @@ def test_full_run_reports_test_accuracy_and_exports(qtbot, window, tiny_config, 
     assert panel.progress.value() == panel.progress.maximum()
     assert len(panel.curves.epochs) == 2 and panel.curves.test_accuracy is not None
     assert "loss" in panel.curves.hover_text("loss", 3) and "epoch 2" in panel.curves.hover_text("accuracy", 2)
+    curves = panel.curves
+    view = curves.loss_plot.getPlotItem().getViewBox()
+    curves._on_mouse_moved("loss", view.mapViewToScene(QPointF(3, 0.5)))  # what the SignalProxy delivers
+    label = curves._hover["loss"][0]
+    assert label.isVisible() and label.toPlainText().startswith("batch 3")
 
     panel.curves.error_box.setChecked(True)  # error on a log axis
     png = panel.curves.export_png(tmp_path / "curves.png")
@@ -188,9 +193,9 @@ def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, 
     panel.data_loader = training_worker.load_training_data
     monkeypatch.setenv("DIGITPAD_DATA", str(tmp_path / "empty"))
     panel.train_button.click()
-    qtbot.waitUntil(lambda: panel.banner.isVisible() and not panel.running, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.banner.isHidden() and not panel.running, timeout=RUN_TIMEOUT_MS)
     assert "MNIST" in panel.banner_label.text()
-    assert panel.download_button.isVisible() and panel.use_folder_button.isVisible()
+    assert not panel.download_button.isHidden() and not panel.use_folder_button.isHidden()
 
     progress_seen = []
 
@@ -205,7 +210,7 @@ def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, 
     qtbot.waitUntil(lambda: panel.download_thread is None, timeout=RUN_TIMEOUT_MS)
     assert progress_seen == ["mnist"]
     assert "Download failed" in panel.banner_label.text() and "no network" in panel.banner_label.text()
-    assert panel.banner.isVisible() and panel.train_button.isEnabled()
+    assert not panel.banner.isHidden() and panel.train_button.isEnabled()
 
     roots = []
 
@@ -219,7 +224,7 @@ def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, 
         root = panel.use_data_folder(tmp_path / "shared" / "mnist")  # the dataset folder itself
     assert root == tmp_path / "shared" and roots == [root]
     assert panel.settings.value("data_dir") == str(root)
-    assert not panel.banner.isVisible()
+    assert panel.banner.isHidden()
 
 
 def test_event_throttle_merges_routine_events_and_keeps_order():

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import sys
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import QCoreApplication, Qt, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -70,7 +71,14 @@ from ..training_worker import (
 from .training_curves import TrainingCurves
 
 PROGRESS_STEPS = 1000  # progress bar resolution
+PROGRESS_INTERVAL_MS = 250  # progress bar and its text: 4 updates a second at most
 GUI_TORCH_THREADS = 1  # the pad's inference on the GUI thread while training: one core, no waiting
+# While a run goes, a thread that wants the GIL waits at most this long for the other to yield it
+# (Python's default: 5 ms). The trainer drops the GIL in every torch op anyway; the GUI thread
+# drops and retakes it on each Qt call while painting, so the default let one repaint wait
+# hundreds of times. Measured on the 2-core machine: worst GUI stall while training 260 -> 130 ms
+# with the plots as they were, before the redraw work was cut.
+TRAINING_SWITCH_INTERVAL_S = 0.0005
 DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "personal": "My digits"}
 OPTIMIZER_TITLES = {
     "sgd": "SGD",
@@ -138,8 +146,18 @@ class TrainingPanel(QWidget):
         self._steps_per_epoch = 1
         self._epochs = 1
         self._missing_dataset: str | None = None
+        self._switch_interval: float | None = None  # Python's, to restore when the run ends
         self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
 
+        # The pad's inference runs on the GUI thread: one torch thread there. Two would form an
+        # OpenMP team whose helper must win a core from the trainer (or any busy process): a
+        # batch of one then takes hundreds of ms instead of a few. See training_worker's docstring.
+        torch.set_num_threads(GUI_TORCH_THREADS)
+        self._latest_steps: StepsEnded | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_INTERVAL_MS)
+        self._progress_timer.timeout.connect(self._show_steps)
         self._build()
         self.set_config(self._base)
         self._set_running(False)
@@ -423,13 +441,15 @@ class TrainingPanel(QWidget):
         self._started = False
         self._epochs = config.epochs
         self.control = RunControl()
-        # The trainer sets its own thread to all cores but one; the GUI thread keeps one torch
-        # thread for the pad's inference, so it never waits on a core the trainer holds.
-        torch.set_num_threads(GUI_TORCH_THREADS)
+        torch.set_num_threads(GUI_TORCH_THREADS)  # the trainer sets its own thread's count, not ours
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(TRAINING_SWITCH_INTERVAL_S)
         worker = TrainingWorker(config, self.control, self.data_loader, self.data_root)
         self.run_thread = WorkerThread(worker, "digitpad-training", self)
         self.run_thread.event.connect(self._on_worker_event)
         self.run_thread.finished.connect(self._on_run_ended)
+        self.curves.peak_lr = config.lr  # the schedules never go above it
         self.result_label.setText("")
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
@@ -534,6 +554,17 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(f"Epoch 1/{event.epochs} · starting…")
 
     def _on_steps(self, event: StepsEnded) -> None:
+        # Up to 20 reports a second; a progress bar repaints synchronously on setValue, and text
+        # changing faster than ~4 times a second cannot be read anyway: show the latest at that rate.
+        self._latest_steps = event
+        if not self._progress_timer.isActive():
+            self._show_steps()
+            self._progress_timer.start()
+
+    def _show_steps(self) -> None:
+        event, self._latest_steps = self._latest_steps, None
+        if event is None or self._closing:
+            return
         self.progress.setValue(int(event.progress * PROGRESS_STEPS))
         batch = event.step - (event.epoch - 1) * self._steps_per_epoch
         if event.samples_per_s > 0:
@@ -544,10 +575,13 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(f"{paused}Epoch {event.epoch}/{self._epochs} · batch {batch}/{self._steps_per_epoch}{rate}")
 
     def _on_paused(self, event: Paused) -> None:
+        self._show_steps()
         text = self.progress.format().removeprefix("Paused · ")
         self.progress.setFormat(f"Paused · {text}" if event.paused else text)
 
     def _on_run_finished(self, event: RunFinished) -> None:
+        self._show_steps()
+        self._progress_timer.stop()
         self.last_result = event
         worker = self.run_thread.worker if self.run_thread is not None else None
         checkpoint = getattr(getattr(worker, "trainer", None), "checkpoint", None)
@@ -569,8 +603,14 @@ class TrainingPanel(QWidget):
             self.result_label.setText(f"{test}{best}.")
         self._set_status(f"{how}; {test.lower()}.")
 
+    def _restore_switch_interval(self) -> None:
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+
     @Slot()
     def _on_run_ended(self) -> None:
+        self._restore_switch_interval()
         thread, self.run_thread = self.run_thread, None
         if thread is not None:
             thread.deleteLater()
@@ -638,7 +678,7 @@ class TrainingPanel(QWidget):
         if thread is not None:
             thread.deleteLater()
         self._set_running(False)
-        if not self.banner.isVisible():  # it worked: go on with the run the user asked for
+        if self.banner.isHidden():  # it worked: go on with the run the user asked for
             self.start_training()
 
     def use_data_folder(self, folder: str | Path) -> Path:
@@ -701,6 +741,7 @@ class TrainingPanel(QWidget):
             if thread is not None:
                 thread.shutdown()
                 setattr(self, attr, None)
+        self._restore_switch_interval()
 
 
 def create_dock_widget(window) -> TrainingPanel:

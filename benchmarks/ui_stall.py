@@ -1,0 +1,382 @@
+"""Does training inside the app keep the window responsive? GUI-thread lateness during a real CPU run.
+
+The whole app runs offscreen (the main window with every dock). A 10 ms precise QTimer measures the
+event loop's lateness (how long after its due time each tick runs), and strokes are replayed into
+the pad as queued mouse events at 125 Hz, measuring stroke-to-chart latency: from a mouse event
+being posted to ``window.predict_now`` having updated the probability chart (the window reads the
+drawing at most once per 16 ms frame, so a change can wait for the next frame by design).
+
+Phases, each measured for ``--seconds``: the idle app, alone and with strokes; the same training
+on a bare Python thread with no UI (the floor this machine allows); then training started with the
+panel's Train button (digitpad's default recipe, torch threads at their default: all cores but
+one), alone and with strokes. Each run is measured after its first losses and a short warm-up.
+The GUI thread's CPU share and the training UI's handler times are printed too: unlike lateness,
+they do not depend on what else the machine is running. Finally the window is closed mid-run,
+timing the clean stop.
+
+Data: the real MNIST when ``DIGITPAD_DATA`` is set (or ``--data``), else a synthetic stand-in of
+the same size class (font digits, tiled). Target on the 2-core dev machine: p99 lateness under
+10 ms and max under 25 ms while training.
+
+    QT_QPA_PLATFORM=offscreen DIGITPAD_DATA=/work/shared/data .venv/bin/python benchmarks/ui_stall.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_HOME = tempfile.mkdtemp(prefix="digitpad-ui-stall-")
+for _var in ("XDG_CONFIG_HOME", "DIGITPAD_HOME"):  # never touch the user's settings or digits
+    os.environ[_var] = str(Path(_HOME) / _var.lower())
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QPointF, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+
+TICK_MS = 10
+STROKE_EVENT_MS = 8  # 125 Hz: a typical mouse report rate
+STROKE_POINTS = 30
+STROKE_GAP_MS = 250
+
+
+def percentiles(values_s) -> str:
+    if not len(values_s):
+        return "no samples"
+    ms = np.asarray(values_s) * 1000
+    return f"n={len(ms):5d}  p50 {np.percentile(ms, 50):6.2f}  p99 {np.percentile(ms, 99):6.2f}  max {ms.max():6.2f} ms"
+
+
+def wait_until(condition, timeout_s: float, poll_ms: int = 20) -> bool:
+    """Run the event loop until ``condition()`` holds (no sleeping: timers and signals keep running)."""
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: loop.quit() if condition() else None)
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    if condition():
+        return True
+    poll.start(poll_ms)
+    deadline.start(int(timeout_s * 1000))
+    loop.exec()
+    poll.stop()
+    deadline.stop()
+    return bool(condition())
+
+
+def run_for(seconds: float) -> None:
+    """Run the event loop (exec, as the app does) for ``seconds``."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+class Timed:
+    """Wraps a GUI-thread callable and records how long each call takes (the UI's own work)."""
+
+    def __init__(self, function):
+        self.function = function
+        self.durations: list[float] = []
+
+    def __call__(self, *args):
+        start = time.perf_counter()
+        try:
+            return self.function(*args)
+        finally:
+            self.durations.append(time.perf_counter() - start)
+
+    def take(self) -> list[float]:
+        samples, self.durations = self.durations, []
+        return samples
+
+
+class LatenessProbe:
+    """A chain of single-shot precise timers; each tick records how late it ran."""
+
+    def __init__(self, interval_ms: int = TICK_MS):
+        self.interval_s = interval_ms / 1000
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.samples: list[float] = []
+        self.recording = False
+        self._due = 0.0
+
+    def start(self) -> None:
+        self._due = time.perf_counter() + self.interval_s
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.recording:
+            self.samples.append(max(0.0, now - self._due))
+        self._due = now + self.interval_s
+        self.timer.start()
+
+    def take(self) -> list[float]:
+        samples, self.samples = self.samples, []
+        return samples
+
+
+class StrokeReplayer:
+    """Posts press / moves / release to the canvas like a mouse would, and times the chart's answer."""
+
+    def __init__(self, window):
+        self.window = window
+        self.canvas = window.canvas
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._next_event)
+        self.latencies: list[float] = []
+        self._pending_since: float | None = None
+        self._script: list[tuple[QEvent.Type, QPointF]] = []
+        self._strokes = 0
+        self._paused_until = 0.0
+        window.bus.predictionChanged.connect(self._on_prediction)
+
+    def _stroke(self) -> list[tuple[QEvent.Type, QPointF]]:
+        w, h = self.canvas.width(), self.canvas.height()
+        cx, cy, r = w / 2, h / 2, 0.3 * min(w, h)
+        phase = self._strokes * 0.7
+        points = [
+            QPointF(cx + r * 0.6 * math.cos(phase + t), cy + r * math.sin(phase + t))
+            for t in np.linspace(0, 2 * math.pi, STROKE_POINTS)
+        ]
+        return ([(QEvent.Type.MouseButtonPress, points[0])] + [(QEvent.Type.MouseMove, p) for p in points[1:]]
+                + [(QEvent.Type.MouseButtonRelease, points[-1])])
+
+    def start(self) -> None:
+        self.timer.start(STROKE_EVENT_MS)
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _next_event(self) -> None:
+        now = time.perf_counter()
+        if now < self._paused_until:
+            return
+        if not self._script:
+            self._strokes += 1
+            if self._strokes % 4 == 0:
+                self.canvas.clear()  # as a user would, now and then
+            self._script = self._stroke()
+        kind, pos = self._script.pop(0)
+        buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+        event = QMouseEvent(kind, pos, self.canvas.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+        if self._pending_since is None:
+            self._pending_since = time.perf_counter()
+        QCoreApplication.postEvent(self.canvas, event)
+        if not self._script:
+            self._paused_until = now + STROKE_GAP_MS / 1000
+
+    def _on_prediction(self, prediction) -> None:
+        if self._pending_since is not None and prediction is not None and not prediction.empty:
+            self.latencies.append(time.perf_counter() - self._pending_since)
+        self._pending_since = None
+
+    def take(self) -> list[float]:
+        samples, self.latencies = self.latencies, []
+        return samples
+
+
+def make_data(root: str | None):
+    """MNIST from ``root``, else a synthetic MNIST-sized stand-in (font digits, tiled)."""
+    from digitpad.core.datasets import DigitData, load_dataset
+    from tests.fixtures import synthetic_digits
+
+    if root:
+        return load_dataset("mnist", root, download=False), f"MNIST from {root}"
+    small = synthetic_digits(n_train=1000, n_test=200)
+    reps = 55  # 55,000 training digits, like MNIST: an epoch outlasts the measurement
+    data = DigitData("mnist", np.tile(small.train_images, (reps, 1, 1)), np.tile(small.train_labels, reps),
+                     small.test_images, small.test_labels)
+    return data, "synthetic (55,000 tiled font digits; set DIGITPAD_DATA for the real MNIST)"
+
+
+class Phases:
+    """Collects per-phase samples: lateness, stroke latency, GUI-thread CPU share, handler times,
+    and the training speed over the phase (``steps`` is the latest global batch count seen)."""
+
+    def __init__(self, probe, strokes, handlers: dict[str, Timed], batch_size: int):
+        self.probe, self.strokes, self.handlers = probe, strokes, handlers
+        self.batch_size = batch_size
+        self.steps = 0
+        self.rows = []
+        self._mark()
+
+    def _mark(self) -> None:
+        self._wall, self._cpu, self._steps = time.perf_counter(), time.thread_time(), self.steps
+
+    def discard(self) -> None:
+        self.probe.take(), self.strokes.take()
+        for handler in self.handlers.values():
+            handler.take()
+        self._mark()
+
+    def end(self, name: str) -> None:
+        wall, cpu = time.perf_counter() - self._wall, time.thread_time() - self._cpu
+        handlers = {key: h.take() for key, h in self.handlers.items()}
+        speed = max(0, self.steps - self._steps) * self.batch_size / max(wall, 1e-9)
+        self.rows.append((name, self.probe.take(), self.strokes.take(), cpu / max(wall, 1e-9), handlers, speed))
+        self._mark()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="data root holding mnist/ (default: $DIGITPAD_DATA, else synthetic)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured phase")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds after a run's first losses not measured")
+    args = parser.parse_args()
+    started = time.perf_counter()
+
+    import threading
+
+    import torch
+
+    from digitpad.core.checkpoints import Checkpoint, load_checkpoint
+    from digitpad.core.inference import default_model_path
+    from digitpad.core.models import build_model
+    from digitpad.core.presets import PRESETS
+    from digitpad.core.trainer import RunControl, Trainer, default_threads
+    from digitpad.ui.app import ensure_app
+    from digitpad.ui.main_window import MainWindow
+
+    app = ensure_app()
+    data, source = make_data(args.data or os.environ.get("DIGITPAD_DATA"))
+    config = dataclasses.replace(PRESETS["default"].make_config(), device="cpu", threads=0)
+    if default_model_path().exists():
+        checkpoint = load_checkpoint(default_model_path())
+    else:  # an untrained default-size net: the same inference cost as the shipped one
+        checkpoint = Checkpoint.from_model(build_model("digitpad").eval(), {"dataset": "mnist", "normalization": [0.1307, 0.3081]})
+    window = MainWindow(checkpoint)
+    window.show()
+    panel = window.dock_widgets["training"]
+    panel.data_loader = lambda name, _root, _progress: data  # read once above, shared by both runs
+    panel.set_config(config)
+    handlers = {"training events": Timed(panel._on_worker_event)}
+    panel._on_worker_event = handlers["training events"]  # start_training connects this attribute
+    redraw = handlers["curve redraws"] = Timed(panel.curves.redraw)
+    panel.curves.redraw_timer.timeout.disconnect()
+    panel.curves.redraw_timer.timeout.connect(redraw)
+    # The pad's coalesced reading: inference plus every dock listening to predictionChanged.
+    predict = handlers["pad predictions"] = Timed(window.predict_now)
+    window._predict_timer.timeout.disconnect()
+    window._predict_timer.timeout.connect(predict)
+
+    probe = LatenessProbe()
+    strokes = StrokeReplayer(window)
+    probe.start()
+    wait_until(lambda: window.isVisible(), 10)
+    run_for(1.0)
+    probe.recording = True
+    phases = Phases(probe, strokes, handlers, config.batch_size)
+    run_for(args.seconds / 2)
+    phases.end("idle app")
+    strokes.start()
+    run_for(args.seconds)
+    strokes.stop()
+    phases.end("idle app + strokes")
+
+    # The floor: the same training on a bare Python thread, with no UI consuming its events.
+    control, events = RunControl(), [0]
+    trainer = Trainer(dataclasses.replace(config), data, control)
+
+    def bare():
+        for event in trainer.run():
+            events[0] += 1
+            if type(event).__name__ == "StepsEnded":
+                phases.steps = event.step  # an int store: atomic under the GIL
+
+    thread = threading.Thread(target=bare, name="bare-trainer")
+    click = time.perf_counter()
+    thread.start()
+    wait_until(lambda: events[0] > 3, 600)
+    bare_startup = time.perf_counter() - click
+    run_for(args.warmup)
+    phases.discard()
+    run_for(args.seconds)
+    phases.end("bare trainer thread")
+    trainer._finish = lambda *a, **k: iter(())  # skip the final evaluation, as closing the app does
+    control.stop()
+    wait_until(lambda: not thread.is_alive(), 300)
+    thread.join()
+    phases.steps = 0
+    phases.discard()
+
+    losses_seen = []
+
+    def on_training_event(event):
+        if type(event).__name__ == "StepsEnded":
+            losses_seen.append(1)
+            phases.steps = event.step
+
+    window.bus.trainingEvent.connect(on_training_event)
+    click = time.perf_counter()
+    panel.train_button.click()
+    if not wait_until(lambda: losses_seen or not panel.running, 600) or not panel.running:
+        print(f"training did not start: {panel.status_label.text()} {panel.banner_label.text()}")
+        return 1
+    startup_s = time.perf_counter() - click
+    run_for(args.warmup)
+    phases.discard()
+    run_for(args.seconds)
+    phases.end("app training")
+    strokes.start()
+    run_for(args.seconds * 2)
+    strokes.stop()
+    phases.end("app training + strokes")
+    progress = panel.progress.format()
+
+    close_start = time.perf_counter()
+    window.close()
+    close_ms = (time.perf_counter() - close_start) * 1000
+    probe.timer.stop()
+    app.processEvents()
+
+    print(f"digitpad UI stall benchmark: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+          f"torch {torch.__version__}, Qt platform {app.platformName()}")
+    print(f"data: {source}; recipe 'default' on CPU, trainer torch threads {default_threads()} (all cores but one), "
+          f"GUI thread torch threads {torch.get_num_threads()}")
+    print(f"app run reached: {progress}")
+    print(f"start-up, click to first losses: app {startup_s:.1f} s, bare {bare_startup:.1f} s (first run imports torch._dynamo)")
+    print(f"\nevent-loop lateness of a {TICK_MS} ms timer; the GUI thread's CPU share; training speed:")
+    for name, late, _, cpu, _, speed in phases.rows:
+        trained = f"   {speed:6,.0f} samples/s" if speed else ""
+        print(f"  {name:24s} {percentiles(late)}   GUI busy {cpu * 100:4.1f}%{trained}")
+    print("\nstroke-to-chart latency (mouse event posted -> prediction shown; one reading per 16 ms frame at most):")
+    for name, _, latency, _, _, _ in phases.rows:
+        if latency:
+            print(f"  {name:24s} {percentiles(latency)}")
+    print("\nwork on the GUI thread per call (training events and redraws: the training UI, including every")
+    print("dock listening to the bus; pad predictions: inference plus every dock listening to predictionChanged):")
+    for name, _, _, _, handled, _ in phases.rows:
+        for key, durations in handled.items():
+            if durations:
+                print(f"  {name:24s} {key:16s} {percentiles(durations)}")
+    print()
+    for name, late, *_ in phases.rows:
+        if name.startswith("app training"):
+            ms = np.asarray(late) * 1000
+            verdict = "PASS" if np.percentile(ms, 99) < 10 and ms.max() < 25 else "FAIL"
+            print(f"{name}: lateness p99 {np.percentile(ms, 99):.2f} ms, max {ms.max():.2f} ms "
+                  f"(target p99 < 10, max < 25): {verdict}")
+    print(f"closing the window mid-run: {close_ms:.0f} ms (stopped within a batch, nothing saved)")
+    print(f"total {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
