@@ -46,12 +46,23 @@ class RunControl:
 
     def __init__(self):
         self._stop = threading.Event()
+        self._abandon = threading.Event()
         self._running = threading.Event()
         self._running.set()
 
     def stop(self) -> None:
         self._stop.set()
         self._running.set()  # wake a paused loop so it can see the stop
+
+    def abandon(self) -> None:
+        """Stop within one batch and skip the final evaluation: nobody will use the result
+        (the window is closing). The run then ends without RunFinished or a checkpoint."""
+        self._abandon.set()
+        self.stop()
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandon.is_set()
 
     def pause(self) -> None:
         self._running.clear()
@@ -284,6 +295,8 @@ class Trainer:
         if losses:
             yield StepsEnded(epoch, step, torch.stack(losses).float().cpu().numpy(), optimizer.param_groups[0]["lr"], 0.0, 0.0, step / total_steps)
 
+        if self.control.abandoned:
+            return
         if best["epoch"] == 0:  # stopped inside the first epoch: the current weights are all we have
             best["state"] = state_to_numpy(model.state_dict())
         model.load_state_dict({k: torch.from_numpy(v) for k, v in best["state"].items()})

@@ -7,8 +7,18 @@ import sys
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 
+GUI_TORCH_THREADS = 1
+
+
 def ensure_app() -> QApplication:
     import pyqtgraph as pg
+    import torch
+
+    # The pad's inference (a batch of one) runs on the GUI thread: one torch thread there. Two
+    # would form an OpenMP team whose helper must win a core from the trainer or any busy process:
+    # measured under load, a forward pass then took ~500 ms instead of ~2 ms. The count is per
+    # thread in this torch build, so the trainer's own setting does not change it.
+    torch.set_num_threads(GUI_TORCH_THREADS)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("digitpad")

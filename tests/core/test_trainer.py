@@ -142,3 +142,16 @@ def test_augmentation_keeps_shape_range_and_ink():
     ink = out.sum(dim=(1, 2, 3)) / images.sum(dim=(1, 2, 3))
     assert ((ink > 0.7) & (ink < 1.4)).all()
     assert not torch.allclose(out[0], out[1])  # each sample gets its own warp
+
+
+def test_abandon_ends_without_final_evaluation_or_checkpoint(tiny_digits, tiny_config):
+    control = RunControl()
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 50})
+    trainer = Trainer(config, tiny_digits, control)
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, StepsEnded):
+            control.abandon()
+    assert not events_of(events, Evaluated) and not events_of(events, RunFinished)
+    assert trainer.checkpoint is None and control.stopped

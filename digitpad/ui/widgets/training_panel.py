@@ -19,7 +19,6 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import torch
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -72,7 +71,6 @@ from .training_curves import TrainingCurves
 
 PROGRESS_STEPS = 1000  # progress bar resolution
 PROGRESS_INTERVAL_MS = 250  # progress bar and its text: 4 updates a second at most
-GUI_TORCH_THREADS = 1  # the pad's inference on the GUI thread while training: one core, no waiting
 # While a run goes, a thread that wants the GIL waits at most this long for the other to yield it
 # (Python's default: 5 ms). The trainer drops the GIL in every torch op anyway; the GUI thread
 # drops and retakes it on each Qt call while painting, so the default let one repaint wait
@@ -149,10 +147,6 @@ class TrainingPanel(QWidget):
         self._switch_interval: float | None = None  # Python's, to restore when the run ends
         self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
 
-        # The pad's inference runs on the GUI thread: one torch thread there. Two would form an
-        # OpenMP team whose helper must win a core from the trainer (or any busy process): a
-        # batch of one then takes hundreds of ms instead of a few. See training_worker's docstring.
-        torch.set_num_threads(GUI_TORCH_THREADS)
         self._latest_steps: StepsEnded | None = None
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -441,7 +435,6 @@ class TrainingPanel(QWidget):
         self._started = False
         self._epochs = config.epochs
         self.control = RunControl()
-        torch.set_num_threads(GUI_TORCH_THREADS)  # the trainer sets its own thread's count, not ours
         if self._switch_interval is None:
             self._switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(TRAINING_SWITCH_INTERVAL_S)
