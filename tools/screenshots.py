@@ -1,0 +1,99 @@
+"""Take the README's screenshots of the real app on an X display (run under Xvfb), as a user sees it.
+
+    xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img
+
+Draws a digit with mouse events, starts a short training run on MNIST (needs DIGITPAD_DATA),
+opens each viewer, and saves one PNG per view, grabbed from the screen.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")
+    out.mkdir(parents=True, exist_ok=True)
+    import numpy as np
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    import digitpad
+    from digitpad.core.samples import sample_strokes
+
+    window = digitpad.create_window()
+    app = QApplication.instance()
+    window.resize(1400, 860)
+    window.move(20, 20)
+    window.show()
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shot(name: str) -> None:
+        pump(0.3)
+        path = out / f"{name}.png"
+        window.screen().grabWindow(0, window.x(), window.y(), window.frameGeometry().width(), window.frameGeometry().height()).save(str(path))
+        print(f"saved {path}")
+
+    def draw_digit(digit: int, seed: int = 3) -> None:
+        canvas = window.canvas
+        side = min(canvas.width(), canvas.height()) * 0.7
+        origin = (canvas.width() / 2 - side / 2, canvas.height() / 2 - side / 2)
+        for stroke in sample_strokes(digit, np.random.default_rng(seed), size=side, origin=origin):
+            points = [QPoint(int(x), int(y)) for x, y in stroke]
+            QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+            for point in points[1:]:
+                QTest.mouseMove(canvas, point)
+                app.processEvents()
+            QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+
+    pump(1.0)
+    draw_digit(4)
+    window.docks["feature_maps"].raise_()
+    shot("app")
+
+    panel = window.dock_widgets.get("training")
+    if panel is not None:
+        window.docks["kernels"].raise_()
+        panel.choose("default")
+        config = panel.config()
+        config.epochs, config.train_fraction = 3, 0.25
+        panel.set_config(config)
+        panel.start_training()
+        deadline = time.monotonic() + 75  # long enough for an epoch or two of curves
+        while time.monotonic() < deadline and panel.running:
+            pump(0.5)
+        shot("training")
+        panel.stop_training()
+        while panel.running:
+            pump(0.2)
+        pump(1.0)
+
+    if "mistakes" in window.docks:
+        window.docks["mistakes"].show()
+        window.docks["mistakes"].raise_()
+        mistakes = window.dock_widgets["mistakes"]
+        deadline = time.monotonic() + 120
+        pump(1.0)
+        while time.monotonic() < deadline and getattr(mistakes, "is_busy", lambda: False)():
+            pump(0.3)
+        shot("mistakes")
+    if "personal" in window.docks:
+        window.docks["personal"].show()
+        window.docks["personal"].raise_()
+        shot("personal")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
