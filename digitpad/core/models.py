@@ -196,10 +196,12 @@ register(
     "Seed 004, the tflearn net: conv2-32, max-pool, conv2-64, max-pool, dense 1024, dropout (keep 0.8), 10",
 )
 def tflearn_net(input_size: int) -> nn.Module:
-    side = input_size // 4  # tflearn pads 'same', so only the two poolings shrink the map
+    # TensorFlow's 'same' padding for an even kernel puts the extra pixel after (right, bottom);
+    # so only the two poolings shrink the map.
+    side = input_size // 4
     return nn.Sequential(
-        nn.Conv2d(1, 32, 2, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 2, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(1, 32, 2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(32, 64, 2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(),
         nn.Linear(64 * side * side, 1024), nn.ReLU(),
         nn.Dropout(0.2),

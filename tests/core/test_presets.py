@@ -176,13 +176,15 @@ def test_tflearn_matches_seed_004():
     assert config.dataset == "mnist" and config.epochs == 10 and config.batch_size == 64
     model = model_of("tflearn")
     assert kinds(model) == [
-        "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d",
+        "ZeroPad2d", "Conv2d", "ReLU", "MaxPool2d", "ZeroPad2d", "Conv2d", "ReLU", "MaxPool2d",
         "Flatten", "Linear", "ReLU", "Dropout", "Linear",
-    ]  # fmt: skip
+    ]  # fmt: skip  (TensorFlow's 'same' padding of a 2x2 kernel: one pixel after, none before)
     layers = layer_outputs(model, 28)
     convs = [layer for layer, _ in layers if isinstance(layer, nn.Conv2d)]
     assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [(1, 32, (2, 2)), (32, 64, (2, 2))]
-    assert [shape for _, shape in layers][:6] == [(32, 28, 28), (32, 28, 28), (32, 14, 14), (64, 14, 14), (64, 14, 14), (64, 7, 7)]
+    assert [shape for _, shape in layers][:8] == [
+        (1, 29, 29), (32, 28, 28), (32, 28, 28), (32, 14, 14), (32, 15, 15), (64, 14, 14), (64, 14, 14), (64, 7, 7)
+    ]  # fmt: skip
     dense = [layer for layer, _ in layers if isinstance(layer, nn.Linear)]
     assert [(d.in_features, d.out_features) for d in dense] == [(64 * 7 * 7, 1024), (1024, 10)]
     (dropout,) = [layer for layer, _ in layers if isinstance(layer, nn.Dropout)]
