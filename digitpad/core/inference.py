@@ -11,9 +11,13 @@ import torch
 
 from . import preprocess
 from .checkpoints import Checkpoint, load_checkpoint
+from .metrics import ink_aspect_ratios
 from .models import capture_activations
 
 DEFAULT_MODEL_NAME = "default.safetensors"
+# For checkpoints that predate the "max_aspect" metadata: the 99.9th percentile of the ink
+# width/height of MNIST's 60,000 training digits (metrics.max_aspect_ratio).
+DEFAULT_MAX_ASPECT = 1.67
 
 
 def resources_dir() -> Path:
@@ -81,8 +85,9 @@ def batched_logits(model, images: torch.Tensor, mean: float, std: float, batch_s
 class Predictor:
     """Reads prepared digits with one checkpoint. Not thread-safe: one per thread.
 
-    The threshold on the calibrated max probability decides ``confident``; it was chosen on the
-    validation set when the checkpoint was trained (see ``metrics.confidence_threshold``).
+    ``confident`` needs two things, both chosen on data when the checkpoint was trained: the
+    calibrated max probability at or above ``threshold`` (``metrics.confidence_threshold``), and
+    ink no wider than ``max_aspect`` times its height (``metrics.max_aspect_ratio``).
     """
 
     def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu"):
@@ -95,6 +100,7 @@ class Predictor:
         self.mean, self.std = checkpoint.normalization
         self.temperature = float(checkpoint.meta.get("temperature", 1.0))
         self.threshold = float(checkpoint.meta.get("threshold", 0.5))
+        self.max_aspect = float(checkpoint.meta.get("max_aspect", DEFAULT_MAX_ASPECT))
         self.spec = preprocess.spec_for(checkpoint.meta.get("dataset", "mnist"))
         if self.spec.size != checkpoint.input_size:
             self.spec = spec_for_input_size(checkpoint.input_size)
@@ -123,7 +129,11 @@ class Predictor:
         probs = self.probabilities(prepared.image)
         digit = int(probs.argmax())
         score = float(probs[digit])
-        return Prediction(probs, digit, score >= self.threshold, score, prepared)
+        return Prediction(probs, digit, score >= self.threshold and self.plausible_shape(prepared.image), score, prepared)
+
+    def plausible_shape(self, image: np.ndarray) -> bool:
+        """False for ink much wider than any training digit (two digits side by side, a dash)."""
+        return float(ink_aspect_ratios((np.asarray(image)[None] * 255).astype(np.uint8))[0]) <= self.max_aspect
 
     def predict_image(self, image: np.ndarray) -> Prediction:
         return self.predict_prepared(preprocess.prepare_image(image, self.spec))

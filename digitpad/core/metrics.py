@@ -54,3 +54,28 @@ def confidence_threshold(max_probabilities: np.ndarray, correct: np.ndarray, kee
     if scores.size == 0:
         return 0.5
     return float(np.quantile(scores, 1.0 - keep))
+
+
+def ink_aspect_ratios(images_u8: np.ndarray, ink_level: int = 64) -> np.ndarray:
+    """Width / height of each image's ink bounding box (n,); 0 for an image without ink."""
+    ink = np.asarray(images_u8) > ink_level
+    rows, cols = ink.any(axis=2), ink.any(axis=1)
+
+    def extent(mask):
+        index = np.arange(mask.shape[1])
+        first = np.where(mask, index, mask.shape[1]).min(axis=1)
+        last = np.where(mask, index, -1).max(axis=1)
+        return np.maximum(last - first + 1, 0)
+
+    heights = extent(rows)
+    return np.divide(extent(cols), heights, out=np.zeros(len(ink)), where=heights > 0)
+
+
+def max_aspect_ratio(images_u8: np.ndarray, quantile: float = 0.999) -> float:
+    """The width/height above which only ``1 - quantile`` of the training digits lie.
+
+    A drawing wider than that is more likely two digits side by side (or a dash) than one digit.
+    """
+    ratios = ink_aspect_ratios(images_u8)
+    ratios = ratios[ratios > 0]
+    return float(np.quantile(ratios, quantile)) if ratios.size else float("inf")

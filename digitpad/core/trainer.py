@@ -34,7 +34,7 @@ from .events import (
     WeightsSnapshot,
 )
 from .inference import batched_logits, normalize, select_device
-from .metrics import confidence_threshold, confusion_matrix, fit_temperature, misclassified
+from .metrics import confidence_threshold, confusion_matrix, fit_temperature, max_aspect_ratio, misclassified
 from .models import build_model, first_layer_kernels, parameter_count
 
 REPORT_INTERVAL_S = 0.05  # at most ~20 StepsEnded a second: cheap for any receiver
@@ -357,6 +357,7 @@ class Trainer:
                 "preprocess_version": preprocess.PREPROCESS_VERSION,
                 "temperature": temperature,
                 "threshold": threshold,
+                "max_aspect": max_aspect_ratio(self.data.train_images),
                 "metrics": {
                     "val_accuracy": val_eval.accuracy if val_eval else None,
                     "test_accuracy": test_eval.accuracy if test_eval else None,

@@ -155,3 +155,19 @@ def test_abandon_ends_without_final_evaluation_or_checkpoint(tiny_digits, tiny_c
             control.abandon()
     assert not events_of(events, Evaluated) and not events_of(events, RunFinished)
     assert trainer.checkpoint is None and control.stopped
+
+
+def test_wide_drawings_are_not_confident(tiny_digits, tiny_config):
+    from digitpad.core.metrics import ink_aspect_ratios
+
+    trainer = Trainer(tiny_config, tiny_digits)
+    list(trainer.run())
+    assert 0.3 < trainer.checkpoint.meta["max_aspect"] < 3.0
+    predictor = Predictor(trainer.checkpoint)
+    wide = np.zeros((28, 28), np.float32)
+    wide[12:16, 2:26] = 1.0  # a dash: 24 wide, 4 high
+    assert ink_aspect_ratios((wide[None] * 255).astype(np.uint8))[0] == 6.0
+    assert not predictor.plausible_shape(wide)
+    ratios = ink_aspect_ratios(tiny_digits.train_images)
+    typical = tiny_digits.train_images[np.argsort(ratios)[len(ratios) // 2]]
+    assert predictor.plausible_shape(typical / 255.0)
