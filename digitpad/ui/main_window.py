@@ -142,6 +142,8 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(right)
         column.addLayout(reading)
         column.addWidget(self.chart, 1)
+        self._pad_column = column
+        self._pad_widgets = 0  # added under the reading by add_pad_widget
         column.addLayout(lower)
         splitter = QSplitter()
         splitter.setObjectName("pad_splitter")
@@ -150,6 +152,12 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
+
+    def add_pad_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` in the pad's right column, under the reading and above the probability
+        bars (after any added before it): e.g. My digits' correction bar."""
+        self._pad_column.insertWidget(1 + self._pad_widgets, widget)
+        self._pad_widgets += 1
 
     def _build_pen_controls(self) -> QVBoxLayout:
         layout = QVBoxLayout()

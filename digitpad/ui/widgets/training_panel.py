@@ -145,6 +145,7 @@ class TrainingPanel(QWidget):
         self._epochs = 1
         self._missing_dataset: str | None = None
         self._switch_interval: float | None = None  # Python's, to restore when the run ends
+        self._guest: str | None = None  # the title of a run another widget drives (see begin_guest_run)
         self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
 
         self._latest_steps: StepsEnded | None = None
@@ -421,7 +422,7 @@ class TrainingPanel(QWidget):
     @Slot()
     def start_training(self) -> bool:
         """Start a run with the current controls; False if one is already going or the config is bad."""
-        if self.running or self.download_thread is not None or self._closing:
+        if self.running or self.download_thread is not None or self._guest is not None or self._closing:
             return False
         try:
             config = self.config()
@@ -480,12 +481,13 @@ class TrainingPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         for widget in self._config_widgets:
             widget.setEnabled(not running)
-        self.train_button.setEnabled(not running and self.download_thread is None)
+        free = not running and self.download_thread is None and self._guest is None
+        self.train_button.setEnabled(free)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Pause")
-        self.download_button.setEnabled(not running and self.download_thread is None)
-        self.use_folder_button.setEnabled(not running and self.download_thread is None)
+        self.download_button.setEnabled(free)
+        self.use_folder_button.setEnabled(free)
         self.save_button.setEnabled(not running and self.checkpoint is not None and self.window_ is not None)
 
     def _set_status(self, text: str, error: bool = False) -> None:
@@ -611,6 +613,67 @@ class TrainingPanel(QWidget):
         if self._started:
             self._started = False
             self.bus.trainingFinished.emit(self.checkpoint if self.last_result is not None else None)
+
+    # --- runs driven elsewhere (My digits' fine-tuning) -----------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """A run (this panel's or a guest's) or a download is going: do not start another."""
+        return self.running or self.download_thread is not None or self._guest is not None
+
+    def begin_guest_run(self, title: str, peak_lr: float | None = None) -> bool:
+        """Show a run that another widget drives on its own worker thread (``title``, e.g.
+        "Fine-tuning on my digits") in the curves, progress bar and status; Train is locked until
+        ``end_guest_run``. Feed its core events to ``show_guest_event``. False when busy."""
+        if self.busy or self._closing:
+            return False
+        self._guest = title
+        self.control = None  # Pause/Stop belong to the guest's own widget
+        self._started = False
+        self._epochs = 1
+        self._steps_per_epoch = 1
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(TRAINING_SWITCH_INTERVAL_S)
+        self.curves.peak_lr = peak_lr or 0.0
+        self.result_label.setText("")
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{title}: starting…")
+        self._set_status(f"{title}…")
+        self._set_running(False)
+        return True
+
+    def show_guest_event(self, event: object) -> None:
+        """One event of the guest run (GUI thread): core events feed the curves and progress."""
+        if self._guest is None or self._closing:
+            return
+        self.curves.add_event(event)
+        if isinstance(event, RunStarted):
+            self._steps_per_epoch = max(1, event.steps_per_epoch)
+            self._epochs = event.epochs
+            self._set_status(f"{self._guest} on {event.device} · {event.train_size:,} examples an epoch · "
+                             f"{event.parameters:,} parameters")
+            self.progress.setFormat(f"Epoch 1/{event.epochs} · starting…")
+        elif isinstance(event, StepsEnded):
+            self._on_steps(event)
+        elif isinstance(event, EpochEnded):
+            self.result_label.setText(f"{self._guest}, epoch {event.epoch}: train {event.train_accuracy * 100:.2f}%")
+        elif isinstance(event, Paused):
+            self._on_paused(event)
+
+    def end_guest_run(self, text: str, error: bool = False) -> None:
+        """The guest run is over: show ``text`` and unlock Train."""
+        if self._guest is None:
+            return
+        self._show_steps()
+        self._progress_timer.stop()
+        if not error:
+            self.progress.setValue(PROGRESS_STEPS)
+        self.progress.setFormat("Failed" if error else f"{self._guest}: done")
+        self._guest = None
+        self._restore_switch_interval()
+        self._set_status(text, error=error)
+        self._set_running(False)
 
     # --- missing data -------------------------------------------------------------------------
 
