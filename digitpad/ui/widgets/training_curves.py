@@ -264,9 +264,9 @@ class TrainingCurves(QWidget):
             self._range_loss_axis()
         if "epochs" in dirty:
             epochs = self.epochs
-            self._val_loss.setData(epochs.column(1), epochs.column(4), connect="finite")
+            self._val_loss.setData(*_finite(epochs.column(1), epochs.column(4)))
             self._train_acc.setData(epochs.column(0), self._accuracy_values(epochs.column(3)))
-            self._val_acc.setData(epochs.column(0), self._accuracy_values(epochs.column(5)), connect="finite")
+            self._val_acc.setData(*_finite(epochs.column(0), self._accuracy_values(epochs.column(5))))
             if self.test_accuracy is not None and len(epochs):
                 self._test_acc.setData([epochs.column(0)[-1]], self._accuracy_values(np.array([self.test_accuracy])))
             else:
@@ -395,3 +395,10 @@ def _nearest(xs: np.ndarray, x: float) -> int:
     if i >= len(xs):
         return len(xs) - 1
     return i if xs[i] - x < x - xs[i - 1] else i - 1
+
+
+def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Only the points with a value: a run without validation (fine-tuning) has NaN there, and an
+    all-NaN curve makes pyqtgraph's range code warn."""
+    keep = np.isfinite(y)
+    return x[keep], y[keep]
