@@ -155,3 +155,13 @@ def test_window_restores_its_size_and_pen(qtbot, window):
     qtbot.addWidget(again)
     assert again.pen_slider.value() == 31
     assert (again.width(), again.height()) == (760, 560)
+
+
+def test_two_digits_side_by_side_are_reported_as_unsure(qtbot, window):
+    draw(window.canvas, vertical_line(window.canvas, 0.4, 0.15))
+    w = window.canvas.width()
+    loop = closed_loop(window.canvas, rx_fraction=0.1, ry_fraction=0.2)
+    draw(window.canvas, [(x + w * 0.15, y) for x, y in loop])  # "10": twice as wide as high
+    qtbot.waitUntil(lambda: window.last_prediction is not None and len(window.canvas.strokes) == 2 and not window.last_prediction.empty, timeout=3000)
+    assert not window.last_prediction.confident
+    assert "Unsure" in window.confidence_label.text()
