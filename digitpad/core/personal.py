@@ -160,8 +160,9 @@ def _now_iso() -> str:
 
 
 def _new_id() -> str:
-    # Sortable by creation time, unique across processes adding at the same second.
-    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
+    # Sorts in creation order (to the microsecond, UTC); the random tail keeps two processes adding
+    # at the same instant apart.
+    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S-%f}-{secrets.token_hex(3)}"
 
 
 def _valid_id(entry_id) -> bool:
@@ -233,9 +234,9 @@ def _strokes_from_json(raw) -> tuple[np.ndarray, ...] | None:
 
 def _read_png(path: Path) -> np.ndarray:
     with Image.open(path) as picture:
-        picture.load()
-        if picture.mode != "L" or picture.size != (IMAGE_SIZE, IMAGE_SIZE):
+        if picture.mode != "L" or picture.size != (IMAGE_SIZE, IMAGE_SIZE):  # checked before decoding anything
             raise ValueError(f"expected a {IMAGE_SIZE}x{IMAGE_SIZE} grey PNG, got {picture.mode} {picture.size}")
+        picture.load()
         return np.array(picture, dtype=np.uint8)
 
 
@@ -251,6 +252,7 @@ class PersonalStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root).expanduser() if root is not None else personal_dir()
         self.skipped: list[tuple[str, str]] = []  # (file, why) for the corrupt entries the last read skipped
+        self._cleaned = False  # leftovers of interrupted writes are swept once per store, on its first write
 
     @property
     def entries_dir(self) -> Path:
@@ -383,7 +385,9 @@ class PersonalStore:
             raise ValueError(f"invalid entry id {entry_id!r}")
         if self._json_path(entry_id).exists():
             raise FileExistsError(f"a personal digit with id {entry_id!r} already exists")
-        self.cleanup()
+        if not self._cleaned:
+            self._cleaned = True
+            self.cleanup()
         png_path = self.entries_dir / f"{entry_id}.png"
         meta = {
             "format": ENTRY_FORMAT,

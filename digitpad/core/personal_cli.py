@@ -97,10 +97,10 @@ def cmd_personal_list(args) -> int:
     print("count " + " ".join(f"{c:>4}" for c in counts))
     if entries:
         print()
-        print(f"{'id':<24} digit  {'source':<8} {'read as':<7}  created")
+        print(f"{'id':<30} digit  {'source':<8} {'read as':<7}  created")
         for e in entries:
             read_as = "" if e.predicted is None else str(e.predicted)
-            print(f"{e.id:<24} {e.label:>5}  {e.source:<8} {read_as:<7}  {e.created}")
+            print(f"{e.id:<30} {e.label:>5}  {e.source:<8} {read_as:<7}  {e.created}")
     return EXIT_OK
 
 
@@ -163,8 +163,12 @@ def cmd_finetune(args) -> int:
     if len(personal.train_labels) == 0:
         raise CliError(f"the personal digit set in {store.root} is empty: add digits first (`digitpad personal add`)")
     base_name = args.base_dataset or checkpoint.meta.get("dataset", "mnist")
-    if base_name not in ("mnist", "usps"):
-        raise CliError(f"{model_path} was trained on {base_name!r}: pick the data set to replay with --base-dataset mnist")
+    if base_name != "mnist":
+        # Personal digits are MNIST-shaped, so the replay (and the model) must be too.
+        raise CliError(
+            f"{model_path} was trained on {base_name!r}; fine-tuning replays MNIST: give a 28x28 model, "
+            "or --base-dataset mnist for one trained on the personal set"
+        )
     base = cli._load_data(base_name, args.data)
     overrides = {
         name: value
@@ -283,12 +287,12 @@ def extend(commands) -> None:
     tune.add_argument("--model", help="checkpoint to start from (default: the shipped model)")
     tune.add_argument("--out", help=f"where to write the fine-tuned checkpoint (default: {finetuned_model_path()})")
     tune.add_argument("--home", help=home_help)
-    tune.add_argument("--base-dataset", choices=["mnist", "usps"], help="data set to replay (default: the model's own)")
+    tune.add_argument("--base-dataset", choices=["mnist"], help="data set to replay (default: the model's own)")
     tune.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
-    tune.add_argument("--epochs", type=int, help="passes over the mix (default 3)")
+    tune.add_argument("--epochs", type=int, help="passes over the mix (default 4)")
     tune.add_argument("--lr", type=float, help="peak learning rate (default 0.01)")
     tune.add_argument("--replay", type=int, help="base training digits mixed in (default 5000)")
-    tune.add_argument("--personal-share", type=float, help="fraction of the examples that are personal (default 0.25)")
+    tune.add_argument("--personal-share", type=float, help="fraction of the examples that are personal (default 0.5)")
     tune.add_argument("--batch-size", type=int, help="examples per step (default 64)")
     tune.add_argument("--no-augment", action="store_true", help="no random warps of the training digits")
     tune.add_argument("--seed", type=int, help="random seed")

@@ -2,7 +2,8 @@
 
 The fixture "MNIST" is font-rendered digits with random shifts, rotations and weights; the fixture
 writer draws every digit mirrored, a style the base model mostly misreads yet can learn. A tiny
-digitpad net is trained on the fixture MNIST once per module (about 10 s on one thread).
+digitpad net is trained on the fixture MNIST once per module (a few seconds on one thread, plus
+torch's one-time import of its compiler on the first optimizer).
 """
 
 from __future__ import annotations
@@ -80,13 +81,13 @@ def writer() -> DigitData:
 def base_checkpoint(fixture_mnist):
     torch.set_num_threads(1)
     config = TrainConfig(
-        model="digitpad", model_args={"width": 8, "hidden": 32}, epochs=3, batch_size=32, lr=0.05, threads=1, device="cpu"
+        model="digitpad", model_args={"width": 8, "hidden": 32}, epochs=5, batch_size=32, lr=0.05, threads=1, device="cpu"
     )
     trainer = Trainer(config, fixture_mnist)
     events = list(trainer.run())
     assert not any(isinstance(e, RunFailed) for e in events), events[-1]
     trainer.checkpoint.meta["name"] = "fixture base"
-    assert trainer.checkpoint.meta["metrics"]["test_accuracy"] > 0.9
+    assert trainer.checkpoint.meta["metrics"]["test_accuracy"] > 0.97  # a good base: forgetting would show
     return trainer.checkpoint
 
 
@@ -115,7 +116,8 @@ def test_finetuning_learns_the_writer_and_keeps_the_base(base_checkpoint, fixtur
     assert kinds[-2] is FinetuneMeasured and events[-2].stage == "after"
     assert RunStarted in kinds and RunFinished in kinds and kinds.count(EpochEnded) == 3
     started = next(e for e in events if isinstance(e, RunStarted))
-    repeats = round(0.25 / 0.75 * 600 / 100)
+    share = FinetuneConfig().personal_share
+    repeats = round(share / (1 - share) * 600 / 100)
     assert started.train_size == 100 * repeats + 600 and started.val_size == 0
     assert events[0].personal_accuracy == result.personal_before and events[-2].base_accuracy == result.base_after
 
@@ -252,3 +254,12 @@ def test_core_modules_stay_qt_free():
     for module in (finetune_module, personal, personal_cli):
         source = Path(module.__file__).read_text()
         assert "PySide" not in source and "pyqtgraph" not in source and "QtCore" not in source, module.__name__
+
+
+def test_cli_help_states_the_real_defaults(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["finetune", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = FinetuneConfig()
+    for value in (defaults.epochs, defaults.lr, defaults.replay, defaults.personal_share, defaults.batch_size):
+        assert f"(default {value})" in text
