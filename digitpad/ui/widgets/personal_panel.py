@@ -418,7 +418,7 @@ class PersonalPanel(QWidget):
         self.digits = digits if digits is not None else PersonalDigits(parent=self)
         self.correction_bar: CorrectionBar | None = None
         self.base_loader: DataLoader | None = None  # None: the Training panel's loader and data folder
-        self.finetune_config = None  # None: FinetuneConfig() defaults (3 short epochs, 5000 MNIST replayed)
+        self.finetune_config = None  # None: FinetuneConfig() defaults (4 short epochs, 5000 MNIST replayed)
         self.last_result = None
         self.control: RunControl | None = None
         self.finetune_thread: WorkerThread | None = None
