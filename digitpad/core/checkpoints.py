@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from safetensors.numpy import load as load_safetensors_bytes
 from safetensors.numpy import save as save_safetensors_bytes
 
 from .. import __version__
+from .atomic import atomic_write
 from .models import MODELS, build_model
 
 FORMAT = "digitpad-checkpoint"
@@ -80,28 +80,6 @@ def _metadata(checkpoint: Checkpoint) -> dict:
     }
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is an ordinary file
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def sidecar_path(path: Path) -> Path:
     return Path(path).with_suffix(".json")
 
@@ -113,8 +91,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
     metadata = _metadata(checkpoint)
     tensors = {k: np.ascontiguousarray(v) for k, v in checkpoint.state.items()}
     blob = save_safetensors_bytes(tensors, metadata={"digitpad": json.dumps(metadata)})
-    _atomic_write(path, blob)
-    _atomic_write(sidecar_path(path), (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(path, blob)
+    atomic_write(sidecar_path(path), (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode())
     return path
 
 

@@ -27,7 +27,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import platformdirs
 from PIL import Image
 
 from . import preprocess
+from .atomic import atomic_write, fsync_dir
 from .datasets import DigitData
 from .download import DataError
 
@@ -115,36 +115,6 @@ def finetuned_model_path() -> Path:
 
 
 # --- Atomic files ----------------------------------------------------------------------------------
-def _fsync_dir(folder: Path) -> None:
-    """Make renames in ``folder`` durable (POSIX); a no-op where folders cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync, rename over: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
 def _png_bytes(pixels: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels, np.uint8)).save(buffer, format="PNG")
@@ -402,8 +372,8 @@ class PersonalStore:
             "preprocess_version": preprocess.PREPROCESS_VERSION,
             "strokes": stroke_json,
         }
-        _atomic_write(png_path, _png_bytes(pixels))  # first the image ...
-        _atomic_write(self._json_path(entry_id), _json_bytes(meta))  # ... then the JSON that commits it
+        atomic_write(png_path, _png_bytes(pixels))  # first the image ...
+        atomic_write(self._json_path(entry_id), _json_bytes(meta))  # ... then the JSON that commits it
         return Entry(
             entry_id, label, pixels, meta["created"], meta["source"], _strokes_from_json(stroke_json), predicted, png_path
         )
@@ -430,7 +400,7 @@ class PersonalStore:
         self._read_entry(path)  # refuse to relabel a corrupt entry
         meta = json.loads(path.read_text(encoding="utf-8"))
         meta["label"] = label
-        _atomic_write(path, _json_bytes(meta))
+        atomic_write(path, _json_bytes(meta))
         return self._read_entry(path)
 
     def delete(self, entry_id: str) -> None:
@@ -440,7 +410,7 @@ class PersonalStore:
         if not json_path.exists() and not png_path.exists():
             raise KeyError(f"no personal digit with id {entry_id!r}")
         json_path.unlink(missing_ok=True)  # the entry is gone from here on ...
-        _fsync_dir(json_path.parent)
+        fsync_dir(json_path.parent)
         png_path.unlink(missing_ok=True)  # ... and a crash now leaves only an orphan PNG
 
     def cleanup(self, min_age_s: float = ORPHAN_AGE_S) -> int:
@@ -484,7 +454,7 @@ class PersonalStore:
         index = []
         for entry in entries:
             name = f"{entry.label}_{entry.id}.png"
-            _atomic_write(folder / name, _png_bytes(entry.image))
+            atomic_write(folder / name, _png_bytes(entry.image))
             index.append(
                 {
                     "file": name,
@@ -505,12 +475,12 @@ class PersonalStore:
             "preprocess_version": preprocess.PREPROCESS_VERSION,
             "entries": index,
         }
-        _atomic_write(folder / INDEX_JSON, _json_bytes(header))
+        atomic_write(folder / INDEX_JSON, _json_bytes(header))
         rows = io.StringIO()
         writer = csv.writer(rows, lineterminator="\n")
         writer.writerow(["file", "label"])
         writer.writerows([item["file"], item["label"]] for item in index)
-        _atomic_write(folder / LABELS_CSV, rows.getvalue().encode("utf-8"))  # last: the export is complete
+        atomic_write(folder / LABELS_CSV, rows.getvalue().encode("utf-8"))  # last: the export is complete
         return len(entries)
 
     def import_folder(
