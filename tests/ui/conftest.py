@@ -10,6 +10,28 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 
+@pytest.fixture(autouse=True)
+def no_dangling_qthreads(monkeypatch):
+    """Fail a test that leaves a QThread running after its window closed (napari's _dangling_qthreads)."""
+    from PySide6.QtCore import QThread
+
+    started: list = []
+    original = QThread.start
+
+    def tracking_start(self, *args):
+        started.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", tracking_start)
+    yield started
+    # pytest-qt has closed the test's widgets by now (closeEvent -> each dock's shutdown()).
+    running = [t.objectName() or type(t).__name__ for t in started if t.isRunning()]
+    for thread in started:  # never leave one for the next test, even when failing
+        thread.quit()
+        thread.wait(30_000)
+    assert not running, f"QThreads still running after the test: {running}"
+
+
 @pytest.fixture
 def window(qtbot):
     """The app's main window as a user gets it: shipped model, shown."""

@@ -34,25 +34,6 @@ BASE_DROP_BOUND = 0.05
 FAST_FINETUNE = FinetuneConfig(epochs=3, replay=300, lr=0.02, batch_size=32, device="cpu", threads=1)
 
 
-@pytest.fixture(autouse=True)
-def no_dangling_qthreads(monkeypatch):
-    """Fail a test that leaves a QThread running (napari's _dangling_qthreads)."""
-    started: list[QThread] = []
-    original = QThread.start
-
-    def tracking_start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", tracking_start)
-    yield started
-    running = [t.objectName() for t in started if t.isRunning()]
-    for thread in started:
-        thread.quit()
-        thread.wait(30_000)
-    assert not running, f"QThreads still running after the test: {running}"
-
-
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tiny_digits):
     config = TrainConfig(model_args={"width": 8, "hidden": 32}, epochs=2, batch_size=32, lr=0.05, threads=1, device="cpu")

@@ -21,26 +21,6 @@ from digitpad.ui.training_worker import EventThrottle
 RUN_TIMEOUT_MS = 60_000  # generous: two cores shared with other jobs
 
 
-@pytest.fixture(autouse=True)
-def no_dangling_qthreads(monkeypatch):
-    """Fail a test that leaves a QThread running (napari's _dangling_qthreads)."""
-    started: list[QThread] = []
-    original = QThread.start
-
-    def tracking_start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", tracking_start)
-    yield started
-    # pytest-qt has closed the test's widgets by now (closeEvent -> panel.shutdown()).
-    running = [t.objectName() for t in started if t.isRunning()]
-    for thread in started:  # never leave one for the next test, even when failing
-        thread.quit()
-        thread.wait(30_000)
-    assert not running, f"QThreads still running after the test: {running}"
-
-
 @pytest.fixture
 def window(qtbot, tiny_digits):
     model = build_model("digitpad", width=8, hidden=16).eval()

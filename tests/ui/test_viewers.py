@@ -22,24 +22,6 @@ TIMEOUT_MS = 20_000
 SEVEN = [np.array([[90.0, 70.0], [200.0, 70.0], [130.0, 220.0]])]  # vector strokes in pad pixels
 
 
-@pytest.fixture(autouse=True)
-def no_dangling_qthreads(monkeypatch):
-    """Fail a test that leaves a QThread (an evaluation, a run) running after its window closed."""
-    started: list[QThread] = []
-    original = QThread.start
-
-    def tracking_start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", tracking_start)
-    yield
-    running = [type(t).__name__ for t in started if t.isRunning()]
-    for thread in started:
-        thread.wait(30_000)
-    assert not running, f"QThreads still running after the test: {running}"
-
-
 @pytest.fixture(scope="module")
 def trained():
     """A tiny model trained on synthetic digits: (config, checkpoint, events, data). Gets some wrong."""
