@@ -46,6 +46,8 @@ DOWNLOAD_REPORTS_PER_S = 10  # download progress updates at most
 SHUTDOWN_WAIT_MS = 60_000  # a batch takes well under a second; a stalled connect can take 30 s
 
 # name, root, progress(done, total) -> DigitData; raises DataError when the data is not there.
+TASK_PROGRESS_INTERVAL_S = 0.25  # imports/exports: 4 progress reports a second at most
+
 DataLoader = Callable[[str, "Path | None", Callable[[int, "int | None"], None]], DigitData]
 
 
@@ -333,3 +335,102 @@ class WorkerThread(QObject):
 
 
 _UNFINISHED: list[WorkerThread] = []
+
+
+# --- the personal set's workers: import/export jobs and fine-tuning -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    result: object
+
+
+@dataclass(frozen=True)
+class TaskFailed:
+    message: str
+
+
+class _Cancelled(Exception):
+    """Raised in a progress callback to end an import when the app closes."""
+
+
+class TaskWorker(_Worker):
+    """Runs ``job(progress)`` (an import or an export) and reports ``TaskProgress``, then ``TaskDone``
+    or ``TaskFailed`` (a folder that cannot be read or written: the user can act on it)."""
+
+    def __init__(self, job: Callable[[Callable[[int, int], None]], object]):
+        super().__init__()
+        self.job = job
+        self._last_report = -float("inf")
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.abandoned:
+            raise _Cancelled()  # the entries added so far are complete: each add is atomic
+        now = time.perf_counter()
+        if now - self._last_report >= TASK_PROGRESS_INTERVAL_S or done >= total:
+            self._last_report = now
+            self.event.emit(TaskProgress(done, total))
+
+    def _run(self) -> None:
+        try:
+            result = self.job(self._progress)
+        except _Cancelled:
+            return
+        except (OSError, ValueError) as error:
+            self.event.emit(TaskFailed(str(error)))
+            return
+        self.event.emit(TaskDone(result))
+
+
+class FinetuneWorker(_Worker):
+    """Loads the base data set (MNIST) with ``load_base``, then drives a ``Finetuner``.
+
+    Emits ``DataLoading``/``DataLoaded``/``DataUnavailable`` (the training worker's), then the
+    Finetuner's events, routine ones throttled as the training worker's are. ``runner`` is set once
+    fine-tuning begins; its ``trainer.config`` may be read on the GUI thread from ``RunStarted`` on.
+    """
+
+    def __init__(self, checkpoint, personal: DigitData, config, control: RunControl,
+                 load_base: DataLoader, data_root: Path | None = None, base_dataset: str = "mnist"):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.personal = personal
+        self.config = config
+        self.control = control
+        self.load_base = load_base
+        self.data_root = data_root
+        self.base_dataset = base_dataset  # replayed so the model keeps reading it
+        self.runner = None
+
+    def abandon(self) -> None:
+        super().abandon()
+        self.control.abandon()  # the window is closing: stop within a batch, skip the measuring
+
+    def _run(self) -> None:
+        self.event.emit(DataLoading(self.base_dataset))
+        start = time.perf_counter()
+        try:
+            base = self.load_base(self.base_dataset, self.data_root, None)
+        except DataError as error:
+            self.event.emit(DataUnavailable(self.base_dataset, str(error), self.base_dataset in DATASETS))
+            return
+        self.event.emit(DataLoaded(base.name, len(base.train_labels), len(base.test_labels), time.perf_counter() - start))
+        if self.abandoned:
+            return
+        from ..core import finetune  # pulls in the trainer and torch's optimizers: on first use only
+
+        try:
+            self.runner = finetune.Finetuner(self.checkpoint, self.personal, base, self.config, self.control)
+        except ValueError as error:  # e.g. a 16x16 (USPS) model: personal digits are 28x28
+            self.event.emit(RunFailed(str(error)))
+            return
+        throttle = EventThrottle(self.event.emit)
+        for item in self.runner.run():
+            throttle.push(item)
+        throttle.flush()

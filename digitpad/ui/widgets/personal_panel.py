@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -55,21 +54,22 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import events as core_events
-from ...core.datasets import DATASETS, DigitData
-from ...core.download import DataError
+from ...core.datasets import DigitData
 from ...core.events import EpochEnded, RunFailed, RunFinished, RunStarted, StepsEnded
 from ...core.personal import INDEX_JSON, LABELS_CSV, CorruptEntryWarning, Entry, ImportResult, PersonalStore
 from ...core.trainer import RunControl
 from ..training_worker import (
     DataLoaded,
-    DataLoading,
     DataProgress,
     DataReady,
     DataUnavailable,
     DownloadWorker,
-    EventThrottle,
+    FinetuneWorker,
+    TaskDone,
+    TaskFailed,
+    TaskProgress,
+    TaskWorker,
     WorkerThread,
-    _Worker,
     load_training_data,
 )
 from .correction_bar import CorrectionBar, digit_count_text
@@ -190,103 +190,6 @@ class PersonalDigits(QObject):
         images = np.stack([e.image for e in self.entries]) if self.entries else np.zeros((0, size, size), np.uint8)
         labels = np.array([e.label for e in self.entries], dtype=np.int64)
         return DigitData("personal", images, labels, np.zeros((0, size, size), np.uint8), np.zeros(0, np.int64))
-
-
-# --- workers (run on a WorkerThread) -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaskProgress:
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class TaskDone:
-    result: object
-
-
-@dataclass(frozen=True)
-class TaskFailed:
-    message: str
-
-
-class _Cancelled(Exception):
-    """Raised in a progress callback to end an import when the app closes."""
-
-
-class TaskWorker(_Worker):
-    """Runs ``job(progress)`` (an import or an export) and reports ``TaskProgress``, then ``TaskDone``
-    or ``TaskFailed`` (a folder that cannot be read or written: the user can act on it)."""
-
-    def __init__(self, job: Callable[[Callable[[int, int], None]], object]):
-        super().__init__()
-        self.job = job
-        self._last_report = -float("inf")
-
-    def _progress(self, done: int, total: int) -> None:
-        if self.abandoned:
-            raise _Cancelled()  # the entries added so far are complete: each add is atomic
-        now = time.perf_counter()
-        if now - self._last_report >= PROGRESS_INTERVAL_S or done >= total:
-            self._last_report = now
-            self.event.emit(TaskProgress(done, total))
-
-    def _run(self) -> None:
-        try:
-            result = self.job(self._progress)
-        except _Cancelled:
-            return
-        except (OSError, ValueError) as error:
-            self.event.emit(TaskFailed(str(error)))
-            return
-        self.event.emit(TaskDone(result))
-
-
-class FinetuneWorker(_Worker):
-    """Loads the base data set (MNIST) with ``load_base``, then drives a ``Finetuner``.
-
-    Emits ``DataLoading``/``DataLoaded``/``DataUnavailable`` (the training worker's), then the
-    Finetuner's events, routine ones throttled as the training worker's are. ``runner`` is set once
-    fine-tuning begins; its ``trainer.config`` may be read on the GUI thread from ``RunStarted`` on.
-    """
-
-    def __init__(self, checkpoint, personal: DigitData, config, control: RunControl,
-                 load_base: DataLoader, data_root: Path | None = None):
-        super().__init__()
-        self.checkpoint = checkpoint
-        self.personal = personal
-        self.config = config
-        self.control = control
-        self.load_base = load_base
-        self.data_root = data_root
-        self.runner = None
-
-    def abandon(self) -> None:
-        super().abandon()
-        self.control.abandon()  # the window is closing: stop within a batch, skip the measuring
-
-    def _run(self) -> None:
-        self.event.emit(DataLoading(BASE_DATASET))
-        start = time.perf_counter()
-        try:
-            base = self.load_base(BASE_DATASET, self.data_root, None)
-        except DataError as error:
-            self.event.emit(DataUnavailable(BASE_DATASET, str(error), BASE_DATASET in DATASETS))
-            return
-        self.event.emit(DataLoaded(base.name, len(base.train_labels), len(base.test_labels), time.perf_counter() - start))
-        if self.abandoned:
-            return
-        finetune = _finetune_api()
-        try:
-            self.runner = finetune.Finetuner(self.checkpoint, self.personal, base, self.config, self.control)
-        except ValueError as error:  # e.g. a 16x16 (USPS) model: personal digits are 28x28
-            self.event.emit(RunFailed(str(error)))
-            return
-        throttle = EventThrottle(self.event.emit)
-        for item in self.runner.run():
-            throttle.push(item)
-        throttle.flush()
 
 
 # --- the gallery ------------------------------------------------------------------------------
