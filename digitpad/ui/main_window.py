@@ -281,6 +281,11 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(bottom[0], other)
         if bottom:
             bottom[0].raise_()
+        # First-run proportions (a saved layout overrides them): the pad keeps most of the window.
+        if right:
+            self.resizeDocks([right[0]], [400], Qt.Orientation.Horizontal)
+        if bottom:
+            self.resizeDocks([bottom[0]], [300], Qt.Orientation.Vertical)
 
     def _update_history_actions(self) -> None:
         self.actions["undo"].setEnabled(self.canvas.can_undo())

@@ -250,9 +250,10 @@ class TrainingPanel(QWidget):
         after.addWidget(self.export_png_button)
         after.addWidget(self.export_csv_button)
 
+        # Train/Pause/Stop first: they must be visible without scrolling in a short dock.
         controls = QVBoxLayout()
-        controls.addLayout(form)
         controls.addLayout(buttons)
+        controls.addLayout(form)
         controls.addLayout(after)
         controls.addStretch(1)
         left = QWidget()
@@ -281,10 +282,12 @@ class TrainingPanel(QWidget):
         upper.addWidget(self.curves, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
-        layout.addLayout(upper, 1)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status_label)
+        status_row = QHBoxLayout()  # progress and status above the curves: never scrolled away
+        status_row.addWidget(self.progress, 1)
+        status_row.addWidget(self.status_label, 2)
+        layout.addLayout(status_row)
         layout.addWidget(self.result_label)
+        layout.addLayout(upper, 1)
 
         self._config_widgets = [
             self.dataset_choice, self.model_choice, self.optimizer_choice, self.learning_rate,
