@@ -35,6 +35,15 @@ def _floats(text: str | None) -> list[float] | None:
     return [float(v) for v in text.split(",") if v.strip()] if text else None
 
 
+def _budget(args, default_steps: int) -> dict:
+    """--steps or --budget-s (not both); neither: ``default_steps``."""
+    if args.steps is not None and args.budget_s is not None:
+        raise _cli.CliError("give --steps or --budget-s, not both")
+    if args.budget_s is not None:
+        return {"budget_s": args.budget_s}
+    return {"steps": args.steps if args.steps is not None else default_steps}
+
+
 def cmd_experiment(args) -> int:
     from . import suite
 
@@ -55,22 +64,31 @@ def cmd_experiment(args) -> int:
     try:
         if name == "reproduce":
             presets = [p.strip() for p in (args.presets or DEFAULT_REPRODUCE).split(",") if p.strip()]
-            rows = suite.reproduce(
-                presets, load, threads=args.threads,
-                max_minutes=args.max_minutes, epochs=args.epochs, log=_log,
+            path = out / "reproduce.csv"
+            # Each preset's row is saved as soon as it is measured, replacing that preset's old row:
+            # presets can be rerun one at a time, and an interrupted run keeps what it finished.
+            table = suite.read_csv(path) if path.is_file() else []
+
+            def save(row):
+                table[:] = suite.merge_rows(table, [row], "preset")
+                suite.write_csv(path, "reproduce", table)
+
+            suite.reproduce(
+                presets, load, threads=args.threads, max_minutes=args.max_minutes, epochs=args.epochs,
+                on_row=save, log=_log,
             )  # fmt: skip
-            written.append(suite.write_csv(out / "reproduce.csv", "reproduce", rows))
+            written.append(path)
         elif name in ("filter-size", "filter-count", "pool-size", "sweeps"):
             data = load("mnist")
             memo: dict = {}
             for sweep in EXPERIMENTS[name].csv_names:
                 rows = suite.run_sweep(
-                    sweep, data, values=_ints(args.values), budget_s=args.budget_s, threads=args.threads,
-                    epochs=args.epochs, memo=memo, log=_log,
+                    sweep, data, values=_ints(args.values), threads=args.threads, epochs=args.epochs,
+                    memo=memo, log=_log, **_budget(args, default_steps=100),
                 )  # fmt: skip
                 written.append(suite.write_csv(out / f"{sweep}.csv", sweep, rows))
         elif name == "time-curve":
-            presets = suite.parse_preset_list(args.presets or "default:3,bastani-wang")
+            presets = suite.parse_preset_list(args.presets or "default:2,bastani-wang")
             rows = suite.time_curve(
                 presets, load, interval_s=args.interval_s, threads=args.threads, log=_log
             )
@@ -78,8 +96,8 @@ def cmd_experiment(args) -> int:
         elif name == "train-fraction":
             data = load("mnist")
             rows = suite.train_fraction(
-                data, fractions=_floats(args.values), budget_s=args.budget_s, threads=args.threads,
-                epochs=args.epochs, log=_log,
+                data, fractions=_floats(args.values), threads=args.threads, epochs=args.epochs, log=_log,
+                **_budget(args, default_steps=300),
             )  # fmt: skip
             written.append(suite.write_csv(out / "train-fraction.csv", "train-fraction", rows))
         for path in written:
@@ -108,12 +126,14 @@ def add_experiment_command(commands) -> None:
     parser.add_argument("--out", default="digitpad-experiments", help="folder for the CSV and PNG files")
     parser.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per run (default 1)")
-    parser.add_argument("--budget-s", type=float, default=15.0,
-                        help="sweeps and train-fraction: seconds of training per point (default 15)")
+    parser.add_argument("--steps", type=int,
+                        help="sweeps and train-fraction: training batches per point (default 100 and 300)")
+    parser.add_argument("--budget-s", type=float,
+                        help="sweeps and train-fraction: seconds of training per point instead of --steps")
     parser.add_argument("--values", help="sweeps: comma-separated parameter values; train-fraction: fractions")
-    parser.add_argument("--presets", help="reproduce: comma-separated presets; time-curve: NAME[:EPOCHS],...")
-    parser.add_argument("--interval-s", type=float, default=20.0,
-                        help="time-curve: seconds of training between measurements (default 20)")
+    parser.add_argument("--presets", help="reproduce: comma-separated presets; time-curve: NAME[:EPOCHS],... (default default:2,bastani-wang)")
+    parser.add_argument("--interval-s", type=float, default=15.0,
+                        help="time-curve: seconds of training between measurements (default 15)")
     parser.add_argument("--max-minutes", type=float, default=0.0,
                         help="reproduce: cap each preset's training time (0: the preset's own)")
     parser.add_argument("--epochs", type=int, help="override epochs (reproduce) or cap them (sweeps, train-fraction)")

@@ -40,6 +40,14 @@ def _floats(rows: list[dict], key: str) -> list[float]:
     return [float(r[key]) if r.get(key) not in (None, "") else float("nan") for r in rows]
 
 
+def _budget_text(rows: list[dict]) -> str:
+    if rows and rows[0].get("budget_steps"):
+        return f"{rows[0]['budget_steps']} batches of training"
+    if rows and rows[0].get("budget_s"):
+        return f"{rows[0]['budget_s']} s of training"
+    return "a fixed budget"
+
+
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -54,13 +62,13 @@ def plot_sweep(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Path
     name = rows[0]["experiment"] if rows else Path(csv_path).stem
     label, log_x = _SWEEP_AXES.get(name, (name, False))
     x = _floats(rows, "value")
-    budget = rows[0]["budget_s"] if rows else "?"
+    budget = _budget_text(rows)
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
     left.plot(x, [e * 100 for e in _floats(rows, "test_error")], "o-", label="test")
     left.plot(x, [e * 100 for e in _floats(rows, "train_error")], "s--", alpha=0.6, label="train (2,000 digits)")
     left.set_xlabel(label)
     left.set_ylabel("error (%)")
-    left.set_title(f"error after {budget} s of training")
+    left.set_title(f"error after {budget}")
     left.legend()
     right.plot(x, _floats(rows, "s_per_epoch"), "o-", color="C2")
     right.set_xlabel(label)
@@ -109,9 +117,8 @@ def plot_train_fraction(csv_path: str | os.PathLike, png_path: str | os.PathLike
     ax.set_xticklabels([f"{p:g}" for p in percent])
     ax.set_xlabel("training data used (% of 60,000)")
     ax.set_ylabel("error (%)")
-    budget = rows[0]["budget_s"] if rows else "?"
     preset = rows[0]["preset"] if rows else ""
-    ax.set_title(f"{preset}: error against training data ({budget} s of training each)")
+    ax.set_title(f"{preset}: error against training data ({_budget_text(rows)} each)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, Path(png_path))

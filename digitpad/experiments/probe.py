@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -20,7 +21,7 @@ from ..core.config import TrainConfig
 from ..core.datasets import DigitData
 from ..core.events import EpochEnded, RunFailed, RunFinished, RunStarted, StepsEnded
 from ..core.inference import batched_logits
-from ..core.trainer import Trainer
+from ..core.trainer import RunControl, Trainer
 
 
 class ProbeTrainer(Trainer):
@@ -75,12 +76,35 @@ class ProbedRun:
     wall_s: float = 0.0  # the whole call, data preparation and measurements included
     points: list[dict] = field(default_factory=list)
     trainer: ProbeTrainer | None = None
+    step_times: list[float] = field(default_factory=list)  # seconds per step, one per StepsEnded
+
+    @property
+    def s_per_step(self) -> float:
+        """Median seconds per optimizer step over the run's reports, skipping the first (warm-up).
+
+        On a shared machine the mean (``train_s / steps``) also measures whoever else was busy;
+        the median of many short intervals is what one step costs when the run had its core.
+        """
+        times = self.step_times[1:] or self.step_times
+        if times:
+            return statistics.median(times)
+        return self.train_s / self.steps if self.steps else float("nan")  # too short to have reports
 
     @property
     def test_error(self) -> float:
         if self.finished is None or self.finished.test_accuracy is None:
             return float("nan")
         return 1.0 - self.finished.test_accuracy
+
+    def final_errors(self, split_limit: int | None = None) -> tuple[float, float]:
+        """(train error, test error) of the weights training ended with.
+
+        The point measured when a step budget stopped the run, else the trainer's kept weights
+        (the last epoch when there is no validation set) measured now.
+        """
+        if self.points and self.points[-1]["steps"] == self.steps:
+            return self.points[-1]["train_error"], self.points[-1]["test_error"]
+        return self.trainer.error("train", split_limit), self.test_error
 
     @property
     def examples(self) -> int:
@@ -96,20 +120,28 @@ def run_probed(
     train_limit: int | None = 2000,
     test_limit: int | None = None,
     on_point: Callable[[dict], None] | None = None,
+    max_steps: int | None = None,
 ) -> ProbedRun:
     """Train ``config`` on ``data`` to the end; with ``eval_interval_s``, measure errors on the way.
 
     Points (dicts with ``train_s``, ``steps``, ``examples``, ``epoch``, ``train_error``,
     ``test_error``) are taken at the start, every ``eval_interval_s`` seconds of training time,
     and after the last training step, with the weights as they are then (not the best epoch's).
+    ``max_steps`` stops the run (like the Stop button) once that many optimizer steps are done: a
+    budget that does not depend on how busy the machine is. StepsEnded is throttled, so a few
+    more steps may run; ``steps`` in the result is what actually ran. The trainer then restores
+    its best completed epoch, so the errors of the weights it stopped with are measured first:
+    ``final_errors`` gives those.
     Raises ``RuntimeError`` when the run fails.
     """
-    trainer = ProbeTrainer(config, data)
+    control = RunControl()
+    trainer = ProbeTrainer(config, data, control)
     result = ProbedRun(config, trainer=trainer)
     wall_start = time.perf_counter()
     probing = eval_interval_s is not None
     clock = 0.0  # seconds spent inside the trainer since RunStarted: measuring is not training
     next_point = 0.0
+    last_report = 0.0
 
     def measure() -> None:
         if result.points and result.points[-1]["steps"] == result.steps and result.steps:
@@ -142,14 +174,24 @@ def run_probed(
                 measure()
                 next_point = eval_interval_s
         elif isinstance(event, StepsEnded):
+            if event.step > result.steps and event.samples_per_s:
+                result.step_times.append((clock - last_report) / (event.step - result.steps))
+            last_report = clock
             result.steps = event.step
+            if max_steps is not None and event.step >= max_steps and not control.stopped:
+                # No batch runs after a stop: these are the final weights. The trainer will restore
+                # its best completed epoch, so measure them now.
+                measure()
+                control.stop()
             # The trainer's last StepsEnded, after its loop and before it restores the best
             # epoch's weights, reports no rate: the last chance to see the final weights.
             last = event.samples_per_s == 0.0
+            if last and max_steps is not None:
+                measure()  # the budget outlasted the epochs: the last weights, before the best are restored
             if probing and (last or clock >= next_point):
                 measure()
-                while next_point <= clock:
-                    next_point += eval_interval_s
+                if eval_interval_s > 0:
+                    next_point += eval_interval_s * (1 + int((clock - next_point) // eval_interval_s))
         elif isinstance(event, EpochEnded):
             result.epochs_seen = event.epoch
             if probing and event.epoch == config.epochs:

@@ -11,7 +11,7 @@ import pytest
 from digitpad.core.datasets import DigitData
 from digitpad.experiments import COLUMNS, EXPERIMENTS, ExperimentError, reproduce, run_sweep, time_curve, train_fraction, write_csv
 from digitpad.experiments.probe import ProbeTrainer, hardware, run_probed
-from digitpad.experiments.suite import parse_preset_list
+from digitpad.experiments.suite import merge_rows, parse_preset_list
 from digitpad.core.presets import get_preset
 
 
@@ -185,3 +185,38 @@ def test_cli_bad_preset_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: load_tiny(name))
     assert cli.main(["experiment", "reproduce", "--presets", "nope", "--out", str(tmp_path)]) == 1
     assert "unknown preset" in capsys.readouterr().err
+
+
+def test_step_budget_stops_inside_an_epoch_or_rounds_to_epochs(tiny):
+    usps = random_digits(16)
+    config = get_preset("torch5-usps").make_config(epochs=1, threads=1, device="cpu")
+    run = run_probed(config, usps, max_steps=5)
+    assert 5 <= run.steps < 100 and run.finished.stopped  # batch 1: 100 steps in an epoch
+    rows = run_sweep("filter-count", tiny, values=[8], steps=3)  # 1 step per epoch: 3 epochs
+    assert rows[0]["steps"] == 3 and rows[0]["epochs_seen"] == 3 and rows[0]["budget_steps"] == 3
+
+
+def test_merge_rows_replaces_by_key_and_appends():
+    old = [{"preset": "a", "v": 1}, {"preset": "b", "v": 2}]
+    merged = merge_rows(old, [{"preset": "b", "v": 3}, {"preset": "c", "v": 4}], "preset")
+    assert merged == [{"preset": "a", "v": 1}, {"preset": "b", "v": 3}, {"preset": "c", "v": 4}]
+
+
+def test_cli_reproduce_updates_its_table_one_preset_at_a_time(tmp_path, monkeypatch):
+    from digitpad import cli
+    from digitpad.experiments import cli as experiment_cli
+
+    monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: load_tiny(name))
+    base = ["experiment", "reproduce", "--epochs", "1", "--out", str(tmp_path)]
+    assert cli.main([*base, "--presets", "torch5-usps,bastani-wang"]) == 0
+    assert cli.main([*base, "--presets", "bastani-wang-h10,torch5-usps"]) == 0
+    _, rows = read(tmp_path / "reproduce.csv")
+    assert [r["preset"] for r in rows] == ["torch5-usps", "bastani-wang", "bastani-wang-h10"]
+
+
+def test_step_budget_measures_the_weights_it_stopped_with():
+    usps = random_digits(16)
+    config = get_preset("torch5-usps").make_config(epochs=3, val_fraction=0.2, threads=1, device="cpu")
+    run = run_probed(config, usps, max_steps=90)  # stops inside epoch 2; the trainer keeps epoch 1
+    assert run.points and run.points[-1]["steps"] == run.steps >= 90
+    assert run.final_errors() == (run.points[-1]["train_error"], run.points[-1]["test_error"])
