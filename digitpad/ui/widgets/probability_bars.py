@@ -23,6 +23,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
+        self.setAntialiasing(False)  # axis-aligned bars need none; it halves the repaint per frame
         plot = self.getPlotItem()
         plot.setYRange(0, 1, padding=0)
         plot.setXRange(-0.6, 9.6, padding=0)
@@ -32,6 +33,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.values = np.zeros(10, np.float32)
         self._bars = pg.BarGraphItem(x=np.arange(10), height=self.values, width=0.7, brushes=[BAR_COLOR] * 10, pen=None)
         plot.addItem(self._bars)
+        self._brush_key = None  # (top digit, confident) of the brushes now set
         self._labels = []
         for d in range(10):
             label = pg.TextItem("", anchor=(0.5, 1.0), color=(90, 90, 90))
@@ -41,18 +43,34 @@ class ProbabilityChart(pg.PlotWidget):
         self.setMinimumHeight(160)
 
     def set_probabilities(self, probabilities: np.ndarray | None, confident: bool = True) -> None:
-        """Show ``probabilities`` (10,) or nothing (None: empty canvas)."""
+        """Show ``probabilities`` (10,) or nothing (None: empty canvas).
+
+        Called once per frame while drawing: only what changed is touched, because each pyqtgraph
+        item update schedules its own repaint work.
+        """
         if probabilities is None:
             self.values = np.zeros(10, np.float32)
             self._bars.setOpts(height=self.values, brushes=[BAR_COLOR] * 10)
+            self._brush_key = None
             for label in self._labels:
-                label.setText("")
+                self._set_label(label, "", 0.0)
             return
         self.values = np.asarray(probabilities, np.float32)
         top = int(self.values.argmax())
-        brushes = [BAR_COLOR] * 10
-        brushes[top] = TOP_COLOR if confident else UNSURE_TOP_COLOR
-        self._bars.setOpts(height=self.values, brushes=brushes)
-        for d, (label, value) in enumerate(zip(self._labels, self.values)):
-            label.setText(f"{value * 100:.0f}%" if value >= 0.005 else "")
-            label.setPos(d, min(float(value), 0.9) + 0.1)
+        key = (top, confident)
+        if key != self._brush_key:
+            brushes = [BAR_COLOR] * 10
+            brushes[top] = TOP_COLOR if confident else UNSURE_TOP_COLOR
+            self._bars.setOpts(height=self.values, brushes=brushes)
+            self._brush_key = key
+        else:
+            self._bars.setOpts(height=self.values)
+        for label, value in zip(self._labels, self.values):
+            self._set_label(label, f"{value * 100:.0f}%" if value >= 0.005 else "", min(float(value), 0.9) + 0.1)
+
+    @staticmethod
+    def _set_label(label: pg.TextItem, text: str, y: float) -> None:
+        if label.textItem.toPlainText() != text:
+            label.setText(text)
+        if abs(label.pos().y() - y) > 1e-3:
+            label.setPos(label.pos().x(), y)
