@@ -2,8 +2,10 @@
 
     xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img
 
-Draws a digit with mouse events, starts a short training run on MNIST (needs DIGITPAD_DATA),
-opens each viewer, and saves one PNG per view, grabbed from the screen.
+Draws a digit with mouse events, shows the feature maps with the saliency overlay, trains for a
+while on a quarter of MNIST (needs DIGITPAD_DATA) and shoots the panel mid-run, then the kernels,
+the mistakes and My digits (after a few corrections), one PNG each, grabbed from the screen.
+Run it with a throw-away XDG_CONFIG_HOME and DIGITPAD_HOME so your own settings and digits stay.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main() -> int:
 
     def draw_digit(digit: int, seed: int = 3) -> None:
         canvas = window.canvas
+        canvas.clear()
         side = min(canvas.width(), canvas.height()) * 0.7
         origin = (canvas.width() / 2 - side / 2, canvas.height() / 2 - side / 2)
         for stroke in sample_strokes(digit, np.random.default_rng(seed), size=side, origin=origin):
@@ -56,27 +59,16 @@ def main() -> int:
                 app.processEvents()
             QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
 
+    from PySide6.QtWidgets import QAbstractButton, QCheckBox
+
     pump(1.0)
     draw_digit(4)
-    window.docks["feature_maps"].raise_()
     shot("app")
 
-    panel = window.dock_widgets.get("training")
-    if panel is not None:
-        window.docks["kernels"].raise_()
-        panel.choose("default")
-        config = panel.config()
-        config.epochs, config.train_fraction = 3, 0.25
-        panel.set_config(config)
-        panel.start_training()
-        deadline = time.monotonic() + 75  # long enough for an epoch or two of curves
-        while time.monotonic() < deadline and panel.running:
-            pump(0.5)
-        shot("training")
-        panel.stop_training()
-        while panel.running:
-            pump(0.2)
-        pump(1.0)
+    window.docks["feature_maps"].raise_()
+    window.findChild(QCheckBox, "saliency_toggle").setChecked(True)
+    shot("feature_maps")
+    window.findChild(QCheckBox, "saliency_toggle").setChecked(False)
 
     if "mistakes" in window.docks:
         window.docks["mistakes"].show()
@@ -84,12 +76,38 @@ def main() -> int:
         mistakes = window.dock_widgets["mistakes"]
         deadline = time.monotonic() + 120
         pump(1.0)
-        while time.monotonic() < deadline and getattr(mistakes, "is_busy", lambda: False)():
+        while time.monotonic() < deadline and mistakes.is_busy():
             pump(0.3)
         shot("mistakes")
+        window.docks["mistakes"].hide()
+
+    panel = window.dock_widgets.get("training")
+    if panel is not None:
+        window.docks["training"].raise_()
+        window.docks["kernels"].raise_()
+        panel.choose("default")
+        config = panel.config()
+        config.epochs, config.train_fraction = 3, 0.25
+        panel.set_config(config)
+        panel.start_training()
+        deadline = time.monotonic() + 25  # mid-run: about two epochs of live curves and kernels
+        while time.monotonic() < deadline and panel.running:
+            pump(0.5)
+        shot("training")
+        while panel.running:  # let it finish: its model becomes the pad's, its mistakes are reused
+            pump(0.5)
+        pump(1.0)
+        shot("kernels")
+
     if "personal" in window.docks:
         window.docks["personal"].show()
         window.docks["personal"].raise_()
+        for digit, seed in ((3, 1), (5, 2), (7, 3), (3, 4), (9, 5)):
+            draw_digit(digit, seed)
+            pump(0.3)
+            window.findChild(QAbstractButton, f"correct_{digit}").click()
+            pump(0.3)
+        draw_digit(2, 6)
         shot("personal")
     window.close()
     return 0

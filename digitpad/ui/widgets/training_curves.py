@@ -106,6 +106,8 @@ def _plot(name: str, accessible: str, title: str, left: str, bottom: str) -> pg.
     plot.setLabel("left", left)
     plot.setLabel("bottom", bottom)
     # No grid: replaying an axis's grid lines on every repaint doubled the cost of a redraw.
+    for side in ("left", "bottom"):  # "accuracy (x0.001)" with ticks 930..990 reads badly
+        plot.getAxis(side).enableAutoSIPrefix(False)
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH_PX)  # tick labels changing width never re-lay out the plot
     plot.setDownsampling(auto=True, mode="peak")
     plot.setClipToView(True)
