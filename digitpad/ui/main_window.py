@@ -110,12 +110,15 @@ class MainWindow(QMainWindow):
         font.setPointSizeF(font.pointSizeF() * 4.5)
         font.setBold(True)
         self.prediction_label.setFont(font)
-        self.prediction_label.setMinimumWidth(70)
+        # Fixed sizes: a reading changes the text every frame, and a label that resized would
+        # re-lay out (and repaint) the whole column, chart included.
+        self.prediction_label.setFixedWidth(self.prediction_label.fontMetrics().horizontalAdvance("88"))
         self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence_label = QLabel("Draw a digit on the pad")
         self.confidence_label.setObjectName("prediction_note")
         self.confidence_label.setAccessibleName("Prediction confidence")
         self.confidence_label.setWordWrap(True)
+        self.confidence_label.setFixedHeight(3 * self.confidence_label.fontMetrics().lineSpacing())
         self.chart = ProbabilityChart()
         self.preview = QLabel()
         self.preview.setObjectName("network_input")

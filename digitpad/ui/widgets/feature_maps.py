@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ...core.models import feature_layers
 from .image_grid import TileImageItem, tile_images
 
+REFRESH_INTERVAL_MS = 50  # the maps follow the drawing at up to 20 Hz, outside the pad's frame
 ACTIVATION_MAP = "inferno"  # sequential: activations are mostly >= 0 (ReLU), dark = silent
 LAYER_SIZE = 100.0  # view units: each layer's mosaic is scaled to this height (in a row) or width (column)
 LAYER_GAP = 12.0
@@ -43,6 +45,10 @@ class FeatureMapsView(QWidget):
         self._titles: dict[str, pg.TextItem] = {}
         self._pending = None  # the prediction not yet shown (the dock was hidden)
         self._dirty = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
+        self._refresh_timer.timeout.connect(self.refresh)
         self._build()
         if window is not None:
             window.bus.modelChanged.connect(self._on_model_changed)
@@ -163,8 +169,10 @@ class FeatureMapsView(QWidget):
 
     def _on_prediction_changed(self, prediction) -> None:
         self._pending, self._dirty = prediction, True
-        if self.isVisible():
-            self.refresh()
+        if self.isVisible() and not self._refresh_timer.isActive():
+            # Not in the pad's frame: the maps follow a few ms later, at most REFRESH_INTERVAL_MS
+            # apart, so their forward pass and repaint never delay the next reading of a stroke.
+            self._refresh_timer.start()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -173,6 +181,7 @@ class FeatureMapsView(QWidget):
 
     def refresh(self) -> None:
         """Compute and show the maps of the latest prediction (cheap: one small forward pass)."""
+        self._refresh_timer.stop()
         self._dirty = False
         prediction = self._pending
         predictor = getattr(self.window_, "predictor", None)
