@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._predict_timer = QTimer(self)
         self._predict_timer.setSingleShot(True)
-        self._last_predict_s = 0.0
+        self._last_slot_s = 0.0  # when the last reading was scheduled to run
         self._predict_timer.timeout.connect(self.predict_now)
         self.canvas.drawingChanged.connect(self._on_drawing_changed)
         self.canvas.historyChanged.connect(self._update_history_actions)
@@ -398,12 +399,18 @@ class MainWindow(QMainWindow):
     # --- live prediction ----------------------------------------------------------------------
 
     def _on_drawing_changed(self) -> None:
-        """Coalesce: read the drawing as soon as the event loop is free, but at most once a frame;
-        changes that arrive meanwhile wait for the next frame and the latest drawing wins."""
+        """Coalesce: read the drawing as soon as the event loop is free, at most once a frame;
+        changes that arrive while a reading is pending join it (the latest drawing wins).
+
+        The frame is counted from the slot the last reading was scheduled for, not from when it
+        ran: otherwise one reading delayed by a busy event loop would delay every later one.
+        """
         if self._predict_timer.isActive():
             return
-        since_ms = (time.perf_counter() - self._last_predict_s) * 1000
-        self._predict_timer.start(int(max(0.0, FRAME_INTERVAL_MS - since_ms)))
+        now = time.perf_counter()
+        wait_ms = max(0.0, FRAME_INTERVAL_MS - (now - self._last_slot_s) * 1000)
+        self._last_slot_s = now + wait_ms / 1000
+        self._predict_timer.start(math.ceil(wait_ms))
 
     def read_drawing(self):
         """Preprocess and classify what is on the pad now; returns a Prediction (or None: no model)."""
@@ -418,7 +425,6 @@ class MainWindow(QMainWindow):
 
     def predict_now(self) -> None:
         self._predict_timer.stop()
-        self._last_predict_s = time.perf_counter()
         prediction = self.read_drawing()
         self.last_prediction = prediction
         self._show_prediction(prediction)

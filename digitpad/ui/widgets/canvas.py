@@ -66,6 +66,8 @@ class DrawingCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 240)
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        # Every pixel comes from the backing image: Qt need not paint the window behind a stroke.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.pen_width = DEFAULT_PEN_WIDTH
