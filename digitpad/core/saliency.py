@@ -34,6 +34,13 @@ def _prepare(model, image):
     return x.clone().requires_grad_(True)
 
 
+def _target_logit(model, x: torch.Tensor, mean: float, std: float, target: int | None) -> tuple[torch.Tensor, int]:
+    """The logit of ``target`` (default: the predicted class) for one image, and that class."""
+    logits = model(((x - mean) / std)[None, None])
+    target = int(logits[0].argmax()) if target is None else int(target)
+    return logits[0, target], target
+
+
 def gradient_x_input(model: torch.nn.Module, image, mean: float, std: float, target: int | None = None) -> tuple[np.ndarray, int]:
     """(map (s, s) float32, signed: + for ``target``, - against it; the target class).
 
@@ -44,9 +51,8 @@ def gradient_x_input(model: torch.nn.Module, image, mean: float, std: float, tar
     try:
         with torch.inference_mode(False), torch.enable_grad():
             x = _prepare(model, image)
-            logits = model(((x - mean) / std)[None, None])
-            target = int(logits[0].argmax()) if target is None else int(target)
-            (grad,) = torch.autograd.grad(logits[0, target], x)  # inputs only: the weights' .grad stays untouched
+            logit, target = _target_logit(model, x, mean, std, target)
+            (grad,) = torch.autograd.grad(logit, x)  # inputs only: the weights' .grad stays untouched
             result = (grad * x).detach().float().cpu().numpy()
     finally:
         model.train(was_training)
@@ -66,10 +72,9 @@ def grad_cam(model: torch.nn.Module, image, mean: float, std: float, target: int
     try:
         with torch.inference_mode(False), torch.enable_grad():
             x = _prepare(model, image)
-            logits = model(((x - mean) / std)[None, None])
-            target = int(logits[0].argmax()) if target is None else int(target)
+            logit, target = _target_logit(model, x, mean, std, target)
             activation = captured[-1]
-            (grad,) = torch.autograd.grad(logits[0, target], activation)
+            (grad,) = torch.autograd.grad(logit, activation)
             weights = grad.mean(dim=(2, 3), keepdim=True)
             cam = F.relu((weights * activation).sum(dim=1, keepdim=True))
             cam = F.interpolate(cam, size=tuple(x.shape), mode="bilinear", align_corners=False)

@@ -108,15 +108,6 @@ def load_training_data(name: str, root: Path | None = None, progress=None) -> Di
     return load_dataset(name, root, download=False, progress=progress)
 
 
-def personal_available() -> bool:
-    """Whether the personal digit set can be offered (its module is importable)."""
-    try:
-        from ..core.personal import load_personal_dataset  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 # --- flow control ---------------------------------------------------------------------------
 
 

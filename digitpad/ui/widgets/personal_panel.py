@@ -73,6 +73,7 @@ from ..training_worker import (
     load_training_data,
 )
 from .correction_bar import CorrectionBar, digit_count_text
+from .training_panel import show_download_progress
 
 THUMB_PX = 56  # 2x the stored 28x28: strokes readable, a dozen per row in the dock
 PROGRESS_INTERVAL_S = 0.25  # the dock's own progress bar: 4 updates a second at most
@@ -912,10 +913,8 @@ class PersonalPanel(QWidget):
     def _on_download_event(self, event: object) -> None:
         if self._closing:
             return
-        if isinstance(event, DataProgress) and event.total:
-            self.finetune_progress.setRange(0, 1000)
-            self.finetune_progress.setValue(int(1000 * event.done / event.total))
-            self.finetune_progress.setFormat(f"{event.done / 1e6:.1f} of {event.total / 1e6:.1f} MB")
+        if isinstance(event, DataProgress):
+            show_download_progress(self.finetune_progress, event)
         elif isinstance(event, DataReady):
             self.download_button.setVisible(False)
             self._message(f"Downloaded {BASE_TITLE} to {event.folder}")

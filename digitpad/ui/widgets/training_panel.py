@@ -65,7 +65,6 @@ from ..training_worker import (
     TrainingWorker,
     WorkerThread,
     load_training_data,
-    personal_available,
 )
 from .training_curves import TrainingCurves
 
@@ -164,7 +163,7 @@ class TrainingPanel(QWidget):
 
     def _build(self) -> None:
         self.dataset_choice = _named(QComboBox(), "dataset_choice", "Dataset", "The digits to train on")
-        names = ["mnist", "usps"] + (["personal"] if personal_available() else [])
+        names = ["mnist", "usps", "personal"]
         for name in names:
             self.dataset_choice.addItem(DATASET_TITLES.get(name, name), name)
             info = DATASETS.get(name)
@@ -716,18 +715,12 @@ class TrainingPanel(QWidget):
         if self._closing:
             return
         if isinstance(event, DataProgress):
-            if event.total:
-                self.download_progress.setRange(0, 1000)
-                self.download_progress.setValue(int(1000 * event.done / event.total))
-                self.download_progress.setFormat(f"{event.done / 1e6:.1f} of {event.total / 1e6:.1f} MB")
+            show_download_progress(self.download_progress, event)
         elif isinstance(event, DataReady):
             self.banner.setVisible(False)
             self._missing_dataset = None
             self.bus.statusMessage.emit(f"Downloaded {DATASET_TITLES.get(event.dataset, event.dataset)} to {event.folder}")
-        elif isinstance(event, DataUnavailable):
-            self.download_progress.setVisible(False)
-            self.banner_label.setText(f"Download failed: {event.message}")
-        elif isinstance(event, RunFailed):
+        elif isinstance(event, (DataUnavailable, RunFailed)):
             self.download_progress.setVisible(False)
             self.banner_label.setText(f"Download failed: {event.message}")
 
@@ -801,6 +794,14 @@ class TrainingPanel(QWidget):
                 thread.shutdown()
                 setattr(self, attr, None)
         self._restore_switch_interval()
+
+
+def show_download_progress(bar, event: DataProgress) -> None:
+    """Bytes downloaded on ``bar``; a busy bar while the server has not said the total."""
+    if event.total:
+        bar.setRange(0, 1000)
+        bar.setValue(int(1000 * event.done / event.total))
+        bar.setFormat(f"{event.done / 1e6:.1f} of {event.total / 1e6:.1f} MB")
 
 
 def create_dock_widget(window) -> TrainingPanel:
