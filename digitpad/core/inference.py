@@ -12,7 +12,7 @@ import torch
 from . import preprocess
 from .checkpoints import Checkpoint, load_checkpoint
 from .metrics import ink_aspect_ratios
-from .models import capture_activations
+from .models import capture_activations, inference_copy
 
 DEFAULT_MODEL_NAME = "default.safetensors"
 # For checkpoints that predate the "max_aspect" metadata: the 99.9th percentile of the ink
@@ -93,10 +93,10 @@ class Predictor:
     def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu"):
         self.checkpoint = checkpoint
         self.device = torch.device(device)
-        self.model = checkpoint.build_model().to(self.device)
-        # Measured on the CPU for a batch of one: 0.64 ms channels-last against 0.94 ms.
-        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
-        self.model = self.model.to(memory_format=self.memory_format)
+        self.model = checkpoint.build_model().to(self.device).eval()  # for the viewers' hooks
+        # What reads the pad on every frame: BatchNorm folded in, Dropout gone. Measured on the CPU
+        # for a batch of one between other work (cold caches): 1.1 ms against 1.4 ms.
+        self.reader = inference_copy(self.model)
         self.mean, self.std = checkpoint.normalization
         self.temperature = float(checkpoint.meta.get("temperature", 1.0))
         self.threshold = float(checkpoint.meta.get("threshold", 0.5))
@@ -114,14 +114,17 @@ class Predictor:
         return self.checkpoint.meta.get("name") or self.checkpoint.arch
 
     def _tensor(self, image: np.ndarray) -> torch.Tensor:
-        tensor = normalize(torch.as_tensor(image, dtype=torch.float32, device=self.device)[None], self.mean, self.std)
-        return tensor.contiguous(memory_format=self.memory_format)
+        """(s, s) in [0, 1] -> normalised (1, 1, s, s) on the device; numpy does the arithmetic,
+        because for 784 numbers torch's per-operator overhead is the whole cost."""
+        normalised = (np.asarray(image, np.float32) - np.float32(self.mean)) / np.float32(self.std)
+        return torch.from_numpy(normalised[None, None]).to(self.device)
 
     @torch.inference_mode()
     def probabilities(self, image: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities (10,) for one prepared image (s, s) in [0, 1]."""
-        logits = self.model(self._tensor(image))[0]
-        return torch.softmax(logits / self.temperature, 0).float().cpu().numpy()
+        logits = self.reader(self._tensor(image))[0].double().cpu().numpy() / self.temperature
+        exp = np.exp(logits - logits.max())
+        return (exp / exp.sum()).astype(np.float32)
 
     def predict_prepared(self, prepared: preprocess.Prepared) -> Prediction:
         if prepared.empty or prepared.image is None:

@@ -8,11 +8,13 @@ are shown, and ``capture_activations`` records each feature layer's output with 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 NUM_CLASSES = 10
 
@@ -283,6 +285,29 @@ def capture_activations(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor
         for handle in handles:
             handle.remove()
     return logits, captured
+
+
+def inference_copy(model: nn.Module) -> nn.Module:
+    """An eval-mode copy of ``model`` for reading only: in a Sequential, each BatchNorm is folded
+    into the convolution or linear layer before it and Dropout is dropped.
+
+    Same outputs (to float rounding), fewer operators: a batch of one spends most of its time
+    dispatching operators, not computing. Other models are copied unchanged.
+    """
+    model = copy.deepcopy(model).eval()
+    if not isinstance(model, nn.Sequential):
+        return model
+    layers = list(model)
+    kept: list[nn.Module] = []
+    for layer in layers:
+        previous = kept[-1] if kept else None
+        if isinstance(layer, nn.BatchNorm2d) and isinstance(previous, nn.Conv2d):
+            kept[-1] = fuse_conv_bn_eval(previous, layer)
+        elif isinstance(layer, nn.BatchNorm1d) and isinstance(previous, nn.Linear):
+            kept[-1] = fuse_linear_bn_eval(previous, layer)
+        elif not isinstance(layer, nn.Dropout):
+            kept.append(layer)
+    return nn.Sequential(*kept).eval()
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -3,7 +3,15 @@
 import pytest
 import torch
 
-from digitpad.core.models import MODELS, build_model, capture_activations, conv_layers, feature_layers, first_layer_kernels
+from digitpad.core.models import (
+    MODELS,
+    build_model,
+    capture_activations,
+    conv_layers,
+    feature_layers,
+    first_layer_kernels,
+    inference_copy,
+)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -55,3 +63,33 @@ def test_default_model_is_small_enough_to_ship():
     model = build_model("digitpad")
     megabytes = sum(p.numel() for p in model.parameters()) * 4 / 2**20
     assert megabytes < 4
+
+
+def _with_trained_statistics(model: torch.nn.Module) -> torch.nn.Module:
+    """BatchNorm as after training (not the identity it starts as), so folding it is tested."""
+    generator = torch.Generator().manual_seed(0)
+    for module in model.modules():
+        if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            n = module.num_features
+            module.running_mean.copy_(torch.randn(n, generator=generator))
+            module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+            module.weight.data.copy_(torch.randn(n, generator=generator))
+            module.bias.data.copy_(torch.randn(n, generator=generator))
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_inference_copy_reads_like_the_model(name):
+    model = _with_trained_statistics(build_model(name))
+    reader = inference_copy(model)
+    x = torch.rand(4, 1, 28, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(reader(x), model(x), rtol=1e-4, atol=1e-4)
+    assert model.training is False and all(p.requires_grad for p in model.parameters()), "the original is untouched"
+
+
+def test_inference_copy_folds_batchnorm_and_drops_dropout():
+    reader = inference_copy(build_model("digitpad", width=8, hidden=16))
+    kinds = {type(m) for m in reader.modules()}
+    assert not kinds & {torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.Dropout}
+    assert sum(isinstance(m, torch.nn.Conv2d) for m in reader.modules()) == 3
