@@ -165,3 +165,39 @@ def test_two_digits_side_by_side_are_reported_as_unsure(qtbot, window):
     qtbot.waitUntil(lambda: window.last_prediction is not None and len(window.canvas.strokes) == 2 and not window.last_prediction.empty, timeout=3000)
     assert not window.last_prediction.confident
     assert "Unsure" in window.confidence_label.text()
+
+
+def _chart_colours(chart) -> set[tuple[int, int, int]]:
+    image = chart.grab().toImage()
+    pixels = {image.pixelColor(x, y).getRgb()[:3] for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
+    return pixels
+
+
+def test_chart_paints_highlighted_top_bar_and_its_percentage(qtbot, window):
+    from digitpad.ui.widgets.probability_bars import BAR_COLOR, TOP_COLOR
+
+    draw(window.canvas, vertical_line(window.canvas))
+    wait_for_reading(qtbot, window, "1")
+    values, labels = window.chart.values, window.chart.labels
+    assert labels[1] == f"{values[1] * 100:.0f}%"
+    assert all(text == "" for text, v in zip(labels, values) if v < 0.005)
+    colours = _chart_colours(window.chart)
+    assert TOP_COLOR.getRgb()[:3] in colours
+    window.actions["clear"].trigger()
+    wait_for_reading(qtbot, window, "")
+    assert window.chart.labels == [""] * 10
+    colours = _chart_colours(window.chart)
+    assert TOP_COLOR.getRgb()[:3] not in colours and BAR_COLOR.getRgb()[:3] not in colours
+
+
+def test_readings_are_spaced_by_most_of_a_display_frame(window):
+    rate = window.screen().refreshRate()
+    assert window.reading_spacing_ms() == pytest.approx(1000 / rate * 0.75)
+    assert window.reading_spacing_ms() < 1000 / rate  # a mouse at the frame rate never waits
+
+
+def test_startup_objects_are_kept_out_of_the_garbage_collector(window):
+    import gc
+
+    # Otherwise a full collection while drawing stalls the pad for ~100 ms.
+    assert gc.get_freeze_count() > 50_000

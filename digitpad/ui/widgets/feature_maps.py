@@ -1,11 +1,13 @@
 """Feature maps: each conv layer's activations for the digit on the pad, one tiled ImageItem per layer.
 
-Updates on ``predictionChanged``, which the window already coalesces to one per display frame; the
-extra forward pass (``Predictor.activations``) is skipped while the dock is hidden and made up when
-it is shown. Clicking a map shows it large below the grid. The dock also holds the saliency toggle.
+Updates on ``predictionChanged`` (about one per display frame while drawing), at most every
+REFRESH_INTERVAL_MS and just after a reading; the extra forward pass (``Predictor.activations``)
+is skipped while the dock is hidden and made up when it is shown. Clicking a map shows it large below the grid. The dock also holds the saliency toggle.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,6 +19,7 @@ from ...core.models import feature_layers
 from .image_grid import TileImageItem, tile_images
 
 REFRESH_INTERVAL_MS = 50  # the maps follow the drawing at up to 20 Hz, outside the pad's frame
+SETTLE_MS = 40  # over two frames without a reading: the drawing paused, show its latest maps
 ACTIVATION_MAP = "inferno"  # sequential: activations are mostly >= 0 (ReLU), dark = silent
 LAYER_SIZE = 100.0  # view units: each layer's mosaic is scaled to this height (in a row) or width (column)
 LAYER_GAP = 12.0
@@ -47,8 +50,8 @@ class FeatureMapsView(QWidget):
         self._dirty = False
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._last_refresh_s = 0.0
         self._build()
         if window is not None:
             window.bus.modelChanged.connect(self._on_model_changed)
@@ -169,10 +172,15 @@ class FeatureMapsView(QWidget):
 
     def _on_prediction_changed(self, prediction) -> None:
         self._pending, self._dirty = prediction, True
-        if self.isVisible() and not self._refresh_timer.isActive():
-            # Not in the pad's frame: the maps follow a few ms later, at most REFRESH_INTERVAL_MS
-            # apart, so their forward pass and repaint never delay the next reading of a stroke.
-            self._refresh_timer.start()
+        if not self.isVisible():
+            return
+        # Refresh right behind a reading (a 0 ms timer runs after the chart's repaint), never on a
+        # clock of its own: a reading takes ~5 ms of a 16.7 ms frame, so the maps' ~4 ms fit before
+        # the next mouse move. On their own clock they landed on moves and delayed 1 reading in 20
+        # by ~4 ms. Between due refreshes each reading restarts the settle timer instead, which
+        # fires only once the drawing pauses, so the maps always end on the latest drawing.
+        due = time.perf_counter() - self._last_refresh_s >= REFRESH_INTERVAL_MS / 1000
+        self._refresh_timer.start(0 if due else SETTLE_MS)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -182,6 +190,7 @@ class FeatureMapsView(QWidget):
     def refresh(self) -> None:
         """Compute and show the maps of the latest prediction (cheap: one small forward pass)."""
         self._refresh_timer.stop()
+        self._last_refresh_s = time.perf_counter()
         self._dirty = False
         prediction = self._pending
         predictor = getattr(self.window_, "predictor", None)
