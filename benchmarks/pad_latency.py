@@ -3,9 +3,10 @@
 Run by hand: ``.venv/bin/python benchmarks/pad_latency.py [--digits 200] [--rate-hz 60]``.
 Prints p50/p99/max of the whole path and of its parts (preprocessing, inference, chart).
 
-Moves are replayed at the display's frame rate (60 Hz by default, as a mouse is delivered on a
-desktop); the window coalesces to one reading per frame, so at higher rates some moves share a
-reading. The latency of a move is from its event to the end of the first chart update after it (the bars
+Events are replayed as a hand makes them: press, moves and release one per period of the replay
+rate (60 Hz by default, the display's frame rate), and a pen-up pause between strokes (100 ms by
+default; a hand needs 50-300 ms to lift the pen and set it down elsewhere). The window coalesces
+readings to about one per frame, so at higher rates some moves share a reading. The latency of a move is from its event to the end of the first chart update after it (the bars
 hold the new values; Qt paints them in the same event-loop pass). Viewers that listen to the
 reading (feature maps) run after that point.
 """
@@ -33,13 +34,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", type=int, default=200, help="digits to replay")
     parser.add_argument("--rate-hz", type=float, default=60.0, help="mouse-move rate")
+    parser.add_argument("--pen-up-ms", type=float, default=100.0, help="pause between strokes")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the app leaves cores to training)")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
-    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -83,28 +85,40 @@ def main() -> None:
     rng = np.random.default_rng(0)
     period = 1.0 / args.rate_hz
     latencies = []
+
+    loop, wake = QEventLoop(), QTimer()
+    wake.setSingleShot(True)
+    wake.setTimerType(Qt.TimerType.PreciseTimer)
+    wake.timeout.connect(loop.quit)
+
+    def idle(seconds: float) -> None:
+        """Run the event loop for ``seconds``, asleep when it has nothing to do, as the app's own
+        loop is between mouse moves (a busy processEvents() spin would evict the CPU caches)."""
+        wake.start(max(0, round(seconds * 1000)))
+        loop.exec()
+
     side = min(canvas.width(), canvas.height()) * 0.7
     for i in range(args.digits):
         for stroke in sample_strokes(i % 10, rng, size=side, origin=(canvas.width() * 0.15, canvas.height() * 0.15)):
             points = [QPoint(int(x), int(y)) for x, y in stroke]
             QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+            idle(period)
             for point in points[1:]:
                 start = time.perf_counter()
                 seen = len(updates)
                 QTest.mouseMove(canvas, point)
-                deadline = start + period
-                while len(updates) == seen or time.perf_counter() < deadline:
+                idle(start + period - time.perf_counter())
+                while len(updates) == seen and time.perf_counter() < start + 1.0:
                     app.processEvents()
-                    if len(updates) == seen and time.perf_counter() > start + 1.0:
-                        break
                 if len(updates) > seen:
                     latencies.append((updates[seen] - start) * 1000)
             QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
-            app.processEvents()
+            idle(args.pen_up_ms / 1000)
         canvas.clear()
-        app.processEvents()
+        idle(args.pen_up_ms / 1000)
 
-    print(f"pad latency, {args.digits} digits replayed at {args.rate_hz:.0f} Hz, torch threads {args.threads}, "
+    print(f"pad latency, {args.digits} digits replayed at {args.rate_hz:.0f} Hz with {args.pen_up_ms:.0f} ms pen-up, "
+          f"torch threads {args.threads}, "
           f"model {window.checkpoint.arch}")
     print(f"  mouse move -> chart updated: {percentiles(latencies)}")
     for name, values in parts.items():
