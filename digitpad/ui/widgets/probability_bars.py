@@ -12,6 +12,7 @@ TOP_COLOR = QColor(38, 110, 220)
 UNSURE_TOP_COLOR = QColor(220, 140, 40)
 BAR_WIDTH = 0.7
 X_RANGE = (-0.6, 9.6)
+Y_TOP = 1.14  # fixed: 0..100% plus headroom for the label over a full bar
 LABEL_GAP_PX = 3
 
 
@@ -37,7 +38,7 @@ class ProbabilityBars(pg.GraphicsObject):
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return QRectF(X_RANGE[0], 0.0, X_RANGE[1] - X_RANGE[0], 1.0)
+        return QRectF(X_RANGE[0], 0.0, X_RANGE[1] - X_RANGE[0], Y_TOP)
 
     def paint(self, painter, *args) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
@@ -49,28 +50,23 @@ class ProbabilityBars(pg.GraphicsObject):
         self._paint_labels(painter)
 
     def _paint_labels(self, painter) -> None:
-        """Each percentage just above its bar, or just inside a bar that reaches the top."""
+        """Each percentage just above its bar, kept inside the plot when it is very short."""
         painter.save()
         to_screen = painter.transform()
         painter.resetTransform()
         metrics = painter.fontMetrics()
-        ceiling = to_screen.map(QPointF(0.0, 1.0)).y()  # y grows downwards on screen
-        text_color = QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
+        ceiling = to_screen.map(QPointF(0.0, Y_TOP)).y() + metrics.ascent()  # y grows downwards on screen
+        painter.setPen(QGuiApplication.palette().color(QPalette.ColorRole.WindowText))
         for digit, text in enumerate(self.texts):
-            if not text:
-                continue
-            bar_top = to_screen.map(QPointF(digit, float(self.values[digit])))
-            baseline = bar_top.y() - LABEL_GAP_PX - metrics.descent()
-            inside = baseline - metrics.ascent() < ceiling
-            if inside:
-                baseline = bar_top.y() + LABEL_GAP_PX + metrics.ascent()
-            painter.setPen(QColor("white") if inside else text_color)
-            painter.drawText(QPointF(bar_top.x() - metrics.horizontalAdvance(text) / 2, baseline), text)
+            if text:
+                bar_top = to_screen.map(QPointF(digit, float(self.values[digit])))
+                baseline = max(bar_top.y() - LABEL_GAP_PX - metrics.descent(), ceiling)
+                painter.drawText(QPointF(bar_top.x() - metrics.horizontalAdvance(text) / 2, baseline), text)
         painter.restore()
 
 
 class ProbabilityChart(pg.PlotWidget):
-    """Ten bars on a fixed 0..1 axis (so they don't jump), the top bar highlighted, values printed."""
+    """Ten bars on a fixed 0..100% axis (so they don't jump), the top bar highlighted, values printed."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -83,7 +79,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.hideButtons()
         self.setAntialiasing(False)  # axis-aligned bars need none; it halves the repaint per frame
         plot = self.getPlotItem()
-        plot.setYRange(0, 1, padding=0)
+        plot.setYRange(0, Y_TOP, padding=0)
         plot.setXRange(*X_RANGE, padding=0)
         plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)], []])
         plot.getAxis("left").setTicks([[(v, f"{v * 100:.0f}%") for v in (0, 0.25, 0.5, 0.75, 1.0)], []])
