@@ -201,3 +201,70 @@ def test_startup_objects_are_kept_out_of_the_garbage_collector(window):
 
     # Otherwise a full collection while drawing stalls the pad for ~100 ms.
     assert gc.get_freeze_count() > 50_000
+
+
+def _column_points(canvas, n: int = 25):
+    from PySide6.QtCore import QPoint
+
+    x, top, bottom = canvas.width() // 2, canvas.height() * 0.15, canvas.height() * 0.85
+    return [QPoint(x, int(top + (bottom - top) * i / (n - 1))) for i in range(n)]
+
+
+def test_a_finger_draws_on_the_pad(qtbot, window):
+    from PySide6.QtTest import QTest
+
+    finger = QTest.createTouchDevice()
+    points = _column_points(window.canvas)
+    QTest.touchEvent(window.canvas, finger).press(0, points[0]).commit()
+    for point in points[1:]:
+        QTest.touchEvent(window.canvas, finger).move(0, point).commit()
+    QTest.touchEvent(window.canvas, finger).release(0, points[-1]).commit()
+    wait_for_reading(qtbot, window, "1")
+    assert len(window.canvas.strokes) == 1 and len(window.canvas.strokes[0].points) >= len(points) - 1
+
+
+def _stylus(pointer):
+    from PySide6.QtGui import QInputDevice, QPointingDevice
+
+    capabilities = QInputDevice.Capability.Position | QInputDevice.Capability.Pressure
+    return QPointingDevice("test stylus", 4242, QInputDevice.DeviceType.Stylus, pointer, capabilities, 1, 3)
+
+
+def _pen_stroke(canvas, device, points, pressures) -> None:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QTabletEvent
+    from PySide6.QtWidgets import QApplication
+
+    kinds = [QTabletEvent.Type.TabletPress] + [QTabletEvent.Type.TabletMove] * (len(points) - 2) + [QTabletEvent.Type.TabletRelease]
+    for kind, point, pressure in zip(kinds, points, pressures):
+        held = Qt.MouseButton.NoButton if kind == QTabletEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
+        event = QTabletEvent(
+            kind, device, QPointF(point), QPointF(canvas.mapToGlobal(point)), pressure,
+            0.0, 0.0, 0.0, 0.0, 0.0, Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, held,
+        )  # fmt: skip
+        QApplication.sendEvent(canvas, event)
+
+
+def _ink_width(grey: np.ndarray, row: int) -> int:
+    return int((grey[row] < 128).sum())
+
+
+def test_pen_pressure_sets_the_width_and_the_eraser_end_erases(qtbot, window):
+    from PySide6.QtGui import QPointingDevice
+
+    canvas = window.canvas
+    canvas.pressure_width = True
+    points = _column_points(canvas)
+    pressures = np.linspace(0.1, 1.0, len(points))
+    _pen_stroke(canvas, _stylus(QPointingDevice.PointerType.Pen), points, pressures)
+    wait_for_reading(qtbot, window, "1")
+    stroke = canvas.strokes[0]
+    assert [p[3] for p in stroke.points] == pytest.approx(pressures[: len(stroke.points)].tolist())
+    grey = canvas.grayscale()
+    light, firm = _ink_width(grey, points[3].y()), _ink_width(grey, points[-4].y())
+    assert 0 < light < firm * 0.6  # light pressure, thin ink
+
+    _pen_stroke(canvas, _stylus(QPointingDevice.PointerType.Eraser), points, np.ones(len(points)))
+    assert canvas.strokes[-1].erase
+    qtbot.waitUntil(lambda: window.prediction_label.text() == "" or not window.last_prediction.confident, timeout=3000)
+    assert _ink_width(canvas.grayscale(), points[len(points) // 2].y()) == 0
