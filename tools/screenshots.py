@@ -1,11 +1,15 @@
 """Take the README's screenshots of the real app on an X display (run under Xvfb), as a user sees it.
 
     xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img
+    xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img --dark
+
 
 Draws a digit with mouse events, shows the feature maps with the saliency overlay, trains for a
 while on a quarter of MNIST (needs DIGITPAD_DATA) and shoots the panel mid-run, then the kernels,
 the mistakes and My digits (after a few corrections), one PNG each, grabbed from the screen.
 Run it with a throw-away XDG_CONFIG_HOME and DIGITPAD_HOME so your own settings and digits stay.
+``--dark`` gives the app the dark palette a dark desktop theme hands Qt (Xvfb has no theme of its
+own) and shoots only the pad, as ``app_dark.png``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def dark_palette():
+    """Fusion's colours for a dark desktop, as KDE or GNOME's platform themes would set them."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    role = QPalette.ColorRole
+    for name, colour in [
+        (role.Window, "#2b2b2b"), (role.WindowText, "#e6e6e6"), (role.Base, "#1e1e1e"),
+        (role.AlternateBase, "#2f2f2f"), (role.Text, "#e6e6e6"), (role.Button, "#353535"),
+        (role.ButtonText, "#e6e6e6"), (role.Highlight, "#2f65ca"), (role.HighlightedText, "#ffffff"),
+        (role.ToolTipBase, "#3c3c3c"), (role.ToolTipText, "#e6e6e6"), (role.PlaceholderText, "#8c8c8c"),
+        (role.Link, "#6ea8ff"), (role.Mid, "#444444"), (role.Dark, "#1a1a1a"), (role.Light, "#505050"),
+    ]:
+        palette.setColor(name, QColor(colour))
+    return palette
+
+
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    dark = "--dark" in sys.argv
+    out = Path(args[0] if args else "docs/img")
     out.mkdir(parents=True, exist_ok=True)
     import numpy as np
     from PySide6.QtCore import QPoint, Qt
@@ -27,7 +50,10 @@ def main() -> int:
 
     import digitpad
     from digitpad.core.samples import sample_strokes
+    from digitpad.ui.app import ensure_app
 
+    if dark:
+        ensure_app().setPalette(dark_palette())
     window = digitpad.create_window()
     app = QApplication.instance()
     window.resize(1400, 860)
@@ -63,6 +89,10 @@ def main() -> int:
 
     pump(1.0)
     draw_digit(4)
+    if dark:
+        shot("app_dark")
+        window.close()
+        return 0
     shot("app")
 
     window.docks["feature_maps"].raise_()

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QThread, QTimer
+from PySide6.QtCore import QPointF, QTimer
 
 from digitpad.core.checkpoints import Checkpoint
 from digitpad.core.datasets import DownloadError
