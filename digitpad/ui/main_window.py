@@ -38,12 +38,7 @@ from .bus import AppBus
 from .widgets.canvas import DrawingCanvas, image_to_pixmap
 from .widgets.probability_bars import ProbabilityChart
 
-# Drawing changes are coalesced: a reading starts no sooner than this fraction of a display frame
-# after the previous one. A whole frame locks onto delays when the mouse reports at the frame rate
-# (each move waits for the slot the previous one was pushed to: 10-15 ms p99 measured); three
-# quarters lets a late reading's successors catch up within two frames.
-READING_SPACING_FRAMES = 0.75
-FALLBACK_REFRESH_HZ = 60.0
+FALLBACK_REFRESH_HZ = 60.0  # when the screen reports no refresh rate
 PREVIEW_SIZE_PX = 140
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm)"
 MODEL_FILTER = "digitpad models (*.safetensors)"
@@ -405,9 +400,8 @@ class MainWindow(QMainWindow):
     # --- live prediction ----------------------------------------------------------------------
 
     def _on_drawing_changed(self) -> None:
-        """Coalesce: read the drawing as soon as the event loop is free, at most once per reading
-        spacing (about a frame); changes that arrive while a reading is pending join it (the
-        latest drawing wins).
+        """Coalesce: read the drawing as soon as the event loop is free, at most once per display
+        frame; changes that arrive while a reading is pending join it (the latest drawing wins).
 
         The frame is counted from the slot the last reading was scheduled for, not from when it
         ran: otherwise one reading delayed by a busy event loop would delay every later one.
@@ -415,15 +409,15 @@ class MainWindow(QMainWindow):
         if self._predict_timer.isActive():
             return
         now = time.perf_counter()
-        wait_ms = max(0.0, self.reading_spacing_ms() - (now - self._last_slot_s) * 1000)
+        wait_ms = max(0.0, self.frame_interval_ms() - (now - self._last_slot_s) * 1000)
         self._last_slot_s = now + wait_ms / 1000
         self._predict_timer.start(math.ceil(wait_ms))
 
-    def reading_spacing_ms(self) -> float:
-        """The least time between two readings' starts, from the refresh rate of the window's screen."""
+    def frame_interval_ms(self) -> float:
+        """One frame of the window's screen: the least time between two readings' slots."""
         screen = self.screen()
         rate = screen.refreshRate() if screen is not None else 0.0
-        return 1000.0 / (rate if rate >= 20 else FALLBACK_REFRESH_HZ) * READING_SPACING_FRAMES
+        return 1000.0 / (rate if rate >= 20 else FALLBACK_REFRESH_HZ)
 
     def read_drawing(self):
         """Preprocess and classify what is on the pad now; returns a Prediction (or None: no model)."""

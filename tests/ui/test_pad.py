@@ -190,10 +190,20 @@ def test_chart_paints_highlighted_top_bar_and_its_percentage(qtbot, window):
     assert TOP_COLOR.getRgb()[:3] not in colours and BAR_COLOR.getRgb()[:3] not in colours
 
 
-def test_readings_are_spaced_by_most_of_a_display_frame(window):
-    rate = window.screen().refreshRate()
-    assert window.reading_spacing_ms() == pytest.approx(1000 / rate * 0.75)
-    assert window.reading_spacing_ms() < 1000 / rate  # a mouse at the frame rate never waits
+def test_moves_within_a_frame_share_one_reading(qtbot, window):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    assert window.frame_interval_ms() == pytest.approx(1000 / window.screen().refreshRate())
+    readings = []
+    window.bus.predictionChanged.connect(readings.append)
+    points = vertical_line(window.canvas)
+    QTest.mousePress(window.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*map(int, points[0])))
+    for x, y in points[1:]:  # all in one event-loop pass: far faster than frames
+        QTest.mouseMove(window.canvas, QPoint(int(x), int(y)))
+    qtbot.waitUntil(lambda: window.prediction_label.text() == "1", timeout=3000)
+    assert len(readings) <= 2  # the press's reading, then one for every move after it
+    QTest.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*map(int, points[-1])))
 
 
 def test_startup_objects_are_kept_out_of_the_garbage_collector(window):
