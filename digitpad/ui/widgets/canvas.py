@@ -102,7 +102,7 @@ class DrawingCanvas(QWidget):
         return self._background is None and not self._strokes and self._current is None
 
     def grayscale(self) -> np.ndarray:
-        """The pixels as (H, W) uint8, dark ink on white paper, at device-independent size."""
+        """The pixels as (H, W) uint8, dark ink on white paper, in device pixels (2x on a 2x screen)."""
         image = self._image.convertToFormat(QImage.Format.Format_Grayscale8)
         ptr = image.constBits()
         array = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine())
