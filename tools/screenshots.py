@@ -35,6 +35,8 @@ def dark_palette():
         (role.Link, "#6ea8ff"), (role.Mid, "#444444"), (role.Dark, "#1a1a1a"), (role.Light, "#505050"),
     ]:
         palette.setColor(name, QColor(colour))
+    for name in (role.WindowText, role.Text, role.ButtonText):  # greyed out when disabled
+        palette.setColor(QPalette.ColorGroup.Disabled, name, QColor("#7a7a7a"))
     return palette
 
 
