@@ -297,9 +297,8 @@ def inference_copy(model: nn.Module) -> nn.Module:
     model = copy.deepcopy(model).eval()
     if not isinstance(model, nn.Sequential):
         return model
-    layers = list(model)
     kept: list[nn.Module] = []
-    for layer in layers:
+    for layer in model:
         previous = kept[-1] if kept else None
         if isinstance(layer, nn.BatchNorm2d) and isinstance(previous, nn.Conv2d):
             kept[-1] = fuse_conv_bn_eval(previous, layer)

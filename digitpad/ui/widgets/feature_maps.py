@@ -2,7 +2,8 @@
 
 Updates on ``predictionChanged`` (about one per display frame while drawing), at most every
 REFRESH_INTERVAL_MS and just after a reading; the extra forward pass (``Predictor.activations``)
-is skipped while the dock is hidden and made up when it is shown. Clicking a map shows it large below the grid. The dock also holds the saliency toggle.
+is skipped while the dock is hidden and made up when it is shown. Clicking a map shows it large
+below the grid. The dock also holds the saliency toggle.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class ProbabilityBars(pg.GraphicsObject):
     """Ten bars and their percentages, painted by one item.
 
     The chart changes every frame while the user draws. A BarGraphItem with per-bar colours plus ten
-    TextItems cost ~1.2 ms a frame to update (geometry changes, re-laid-out text); this item keeps a
+    TextItems cost ~1.5 ms a frame to update (geometry changes, re-laid-out text); this item keeps a
     fixed bounding rectangle, so an update is one ``update()`` call, and it paints the labels in
     screen pixels so they stay crisp and never scale with the plot.
     """
@@ -50,7 +50,7 @@ class ProbabilityBars(pg.GraphicsObject):
         self._paint_labels(painter)
 
     def _paint_labels(self, painter) -> None:
-        """Each percentage just above its bar, kept inside the plot when it is very short."""
+        """Each percentage just above its bar; in a plot too short for the headroom, at its top."""
         painter.save()
         to_screen = painter.transform()
         painter.resetTransform()
