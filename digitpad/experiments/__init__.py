@@ -7,7 +7,8 @@
   sweeps, test error and time per epoch against one parameter of their network, each point
   trained for the same budget of seconds (the paper gave each point 10 hours);
 - ``time-curve``: train and test error against training time (the paper's Figure 8);
-- ``train-fraction``: train and test error against the share of training data (Figure 11).
+- ``train-fraction``: train and test error against the share of training data (Figure 11);
+- ``hog-svm``: HOG features with a linear SVM against the CNN, the paper's baseline (``hog_svm``).
 
 Everything here is Qt-free and runs the ordinary ``core.trainer.Trainer``; ``probe`` only adds a
 look at the model between batches. Plotting needs the optional ``matplotlib``

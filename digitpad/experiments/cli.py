@@ -100,6 +100,14 @@ def cmd_experiment(args) -> int:
                 **_budget(args, default_steps=300),
             )  # fmt: skip
             written.append(suite.write_csv(out / "train-fraction.csv", "train-fraction", rows))
+        elif name == "hog-svm":
+            import torch
+
+            from .hog_svm import compare
+
+            torch.set_num_threads(args.threads)
+            rows = compare(load("mnist"), epochs=args.epochs or 15, checkpoint_path=args.model, log=_log)
+            written.append(suite.write_csv(out / "hog-svm.csv", "hog-svm", rows))
         for path in written:
             print(f"wrote {path}")
         if name == "plot" or not args.no_plot:
@@ -136,7 +144,9 @@ def add_experiment_command(commands) -> None:
                         help="time-curve: seconds of training between measurements (default 15)")
     parser.add_argument("--max-minutes", type=float, default=0.0,
                         help="reproduce: cap each preset's training time (0: the preset's own)")
-    parser.add_argument("--epochs", type=int, help="override epochs (reproduce) or cap them (sweeps, train-fraction)")
+    parser.add_argument("--epochs", type=int,
+                        help="override epochs (reproduce, hog-svm's SVM: 15) or cap them (sweeps, train-fraction)")
+    parser.add_argument("--model", help="hog-svm: the CNN checkpoint to compare with (default: the shipped model)")
     parser.add_argument("--no-plot", action="store_true", help="write the CSV only")
     parser.set_defaults(func=cmd_experiment)
 

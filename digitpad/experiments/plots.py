@@ -124,12 +124,28 @@ def plot_train_fraction(csv_path: str | os.PathLike, png_path: str | os.PathLike
     return _save(fig, Path(png_path))
 
 
+def plot_hog_svm(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Path:
+    """Test error of HOG + linear SVM (the penalty validation chose) and of the CNN, side by side."""
+    plt = _pyplot()
+    rows = [r for r in read_csv(csv_path) if r["chosen"] == "True"]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    errors = [float(r["test_error"]) * 100 for r in rows]
+    bars = ax.bar([r["method"] for r in rows], errors, color=["#8a8a8a", "#2a6fdb"][: len(rows)])
+    ax.bar_label(bars, labels=[f"{e:.2f}%" for e in errors])
+    ax.set_ylim(0, max(errors, default=1) * 1.15)  # room for the labels
+    ax.set_ylabel("MNIST test error (%)")
+    ax.set_title("HOG + linear SVM against the CNN (Bastani & Wang's baseline)", fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, Path(png_path))
+
+
 PLOTTERS = {
     "filter-size": plot_sweep,
     "filter-count": plot_sweep,
     "pool-size": plot_sweep,
     "time-curve": plot_time_curve,
     "train-fraction": plot_train_fraction,
+    "hog-svm": plot_hog_svm,
 }
 
 

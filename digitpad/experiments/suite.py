@@ -52,6 +52,7 @@ COLUMNS: dict[str, list[str]] = {
         "preset", "fraction", "train_size", "budget_steps", "budget_s", "train_s", "steps", "examples", "epochs_seen",
         "train_error", "test_error", "threads",
     ],
+    "hog-svm": ["method", "weight_decay", "train_s", "validation_error", "test_error", "chosen"],
 }  # fmt: skip
 
 
@@ -368,6 +369,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                    ("filter-size", "filter-count", "pool-size")),
         Experiment("time-curve", "train and test error against training time (the paper's Figure 8)", ("time-curve",)),
         Experiment("train-fraction", "train and test error against the share of training data (Figure 11)", ("train-fraction",)),
+        Experiment("hog-svm", "HOG features + linear SVM against the shipped CNN on MNIST (the paper's baseline)", ("hog-svm",)),
         Experiment("plot", "render the PNG plots again from the CSV files in --out", ()),
     ]
 }  # fmt: skip
