@@ -152,7 +152,7 @@ def _cnn_row(data: DigitData, path) -> dict:
     return {
         "method": f"CNN: {name}",
         "weight_decay": "",
-        "train_s": checkpoint.meta.get("train_seconds", ""),
+        "train_s": (checkpoint.meta.get("metrics") or {}).get("train_seconds", ""),
         "validation_error": "",
         "test_error": 1.0 - result.accuracy,
         "chosen": True,

@@ -70,4 +70,5 @@ def test_cli_hog_svm_writes_both_methods_and_plots_them(tmp_path, monkeypatch):
     assert [r["method"] for r in rows][:3] == ["HOG + linear SVM"] * 3 and rows[-1]["method"].startswith("CNN")
     assert sum(r["chosen"] == "True" for r in rows[:3]) == 1
     assert all(0 <= float(r["test_error"]) <= 1 for r in rows)
+    assert float(rows[-1]["train_s"]) > 0  # the CNN's training time, from its checkpoint
     assert (tmp_path / "hog-svm.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
