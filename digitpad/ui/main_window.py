@@ -497,6 +497,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.settings.setValue("pen_width", self.pen_slider.value())
         self.settings.sync()
+        gc.unfreeze()  # let a full collection reclaim this window (an embedder may open another)
         super().closeEvent(event)
 
 

@@ -211,6 +211,8 @@ def test_startup_objects_are_kept_out_of_the_garbage_collector(window):
 
     # Otherwise a full collection while drawing stalls the pad for ~100 ms.
     assert gc.get_freeze_count() > 50_000
+    window.close()  # and given back when the window goes
+    assert gc.get_freeze_count() == 0
 
 
 def _column_points(canvas, n: int = 25):
