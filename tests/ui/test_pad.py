@@ -145,6 +145,18 @@ def test_every_control_has_an_accessible_name(window):
     assert not unnamed, [f"{type(w).__name__}:{w.objectName()}:{getattr(w, 'text', lambda: '')()}" for w in unnamed]
 
 
+def test_every_control_of_ours_has_a_tooltip_and_a_name(window):
+    kinds = (QAbstractButton, QAbstractSlider, QComboBox, QSpinBox, QCheckBox)
+    qt_internal = ("qt_", "ScrollLeftButton", "ScrollRightButton")  # dock title bars, tab scrollers
+    missing = [
+        f"{type(w).__name__}:{w.objectName()}"
+        for w in window.findChildren(QWidget)  # hidden docks too
+        if isinstance(w, kinds) and not isinstance(w, QScrollBar) and not w.objectName().startswith(qt_internal)
+        and not (w.toolTip() and w.accessibleName())
+    ]
+    assert not missing
+
+
 def test_window_restores_its_size_and_pen(qtbot, window):
     import digitpad
 

@@ -238,11 +238,12 @@ class MistakesView(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("mistakes_status")
         self.status.setWordWrap(True)
-        self.true_combo = self._digit_combo("mistakes_true", "True digit")
-        self.pred_combo = self._digit_combo("mistakes_predicted", "Predicted digit")
+        self.true_combo = self._digit_combo("mistakes_true", "True digit", "Show only the mistakes on this digit")
+        self.pred_combo = self._digit_combo("mistakes_predicted", "Predicted digit", "Show only the mistakes read as this digit")
         self.sort_combo = QComboBox()
         self.sort_combo.setObjectName("mistakes_sort")
         self.sort_combo.setAccessibleName("Sort mistakes")
+        self.sort_combo.setToolTip("Order of the gallery: the model's most confident mistakes first, its least, or test-set order")
         self.sort_combo.addItem("Most confident first", SORT_CONFIDENT_FIRST)
         self.sort_combo.addItem("Least confident first", SORT_UNSURE_FIRST)
         self.sort_combo.addItem("Test set order", SORT_INDEX)
@@ -283,10 +284,11 @@ class MistakesView(QWidget):
         layout.addWidget(splitter, 1)
         self._set_status("No model loaded")
 
-    def _digit_combo(self, name: str, accessible: str) -> QComboBox:
+    def _digit_combo(self, name: str, accessible: str, tip: str) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(name)
         combo.setAccessibleName(accessible)
+        combo.setToolTip(tip)
         combo.addItem("any", None)
         for d in range(10):
             combo.addItem(str(d), d)

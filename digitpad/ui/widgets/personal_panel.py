@@ -464,6 +464,8 @@ class PersonalPanel(QWidget):
     def _count_button(self, name: str, digit: int | None) -> QToolButton:
         button = QToolButton()
         button.setObjectName(name)
+        button.setAccessibleName("All your digits" if digit is None else f"Your {digit}s")
+        button.setToolTip("Show all your digits" if digit is None else f"Show only your {digit}s (the count is below)")
         button.setCheckable(True)
         button.setAutoRaise(True)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)

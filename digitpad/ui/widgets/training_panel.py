@@ -189,7 +189,9 @@ class TrainingPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 0.9)
         self.model_description.setFont(font)
 
-        self.optimizer_choice = _named(QComboBox(), "optimizer_choice", "Optimizer")
+        self.optimizer_choice = _named(
+            QComboBox(), "optimizer_choice", "Optimizer", "How the weights are updated from the gradients"
+        )
         for name in OPTIMIZERS:
             self.optimizer_choice.addItem(OPTIMIZER_TITLES.get(name, name), name)
         self.learning_rate = _named(QDoubleSpinBox(), "learning_rate", "Learning rate",
@@ -203,7 +205,9 @@ class TrainingPanel(QWidget):
         self.epochs.setRange(1, 1000)
         self.augment = _named(QCheckBox("Augmentation"), "augment", "Augmentation",
                               "Small random shifts, rotations and scalings of each training batch")
-        self.device_choice = _named(QComboBox(), "device_choice", "Training device")
+        self.device_choice = _named(
+            QComboBox(), "device_choice", "Training device", "Where training runs: Auto picks a GPU when there is one"
+        )
         for name in available_devices():
             self.device_choice.addItem(DEVICE_TITLES.get(name, name), name)
         self.device_label = _named(QLabel(), "device_label", "Chosen training device")
@@ -240,9 +244,15 @@ class TrainingPanel(QWidget):
         self.save_button = _named(QPushButton("Save model as..."), "save_button", "Save the trained model",
                                   "Keep the freshly trained model in a file")
         self.save_button.clicked.connect(self._on_save_clicked)
-        self.export_png_button = _named(QPushButton("Export PNG..."), "export_png_button", "Export the curves as PNG")
+        self.export_png_button = _named(
+            QPushButton("Export PNG..."), "export_png_button", "Export the curves as PNG",
+            "Save the loss, accuracy and learning-rate curves as a PNG image",
+        )
         self.export_png_button.clicked.connect(self._on_export_png_clicked)
-        self.export_csv_button = _named(QPushButton("Export CSV..."), "export_csv_button", "Export the metrics as CSV")
+        self.export_csv_button = _named(
+            QPushButton("Export CSV..."), "export_csv_button", "Export the metrics as CSV",
+            "Save every logged value of this run (losses, accuracies, learning rate) as CSV",
+        )
         self.export_csv_button.clicked.connect(self._on_export_csv_clicked)
         after = QHBoxLayout()
         after.addWidget(self.save_button)
