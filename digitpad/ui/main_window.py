@@ -39,6 +39,9 @@ from .widgets.canvas import DrawingCanvas, image_to_pixmap
 from .widgets.probability_bars import ProbabilityChart
 
 FALLBACK_REFRESH_HZ = 60.0  # when the screen reports no refresh rate
+# Readings follow the display up to this rate: on a 144 or 240 Hz screen a reading (~5 ms on a
+# slow CPU) would otherwise fill most of every frame of the GUI thread.
+MAX_READINGS_HZ = 120.0
 PREVIEW_SIZE_PX = 140
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm)"
 MODEL_FILTER = "digitpad models (*.safetensors)"
@@ -414,10 +417,11 @@ class MainWindow(QMainWindow):
         self._predict_timer.start(math.ceil(wait_ms))
 
     def frame_interval_ms(self) -> float:
-        """One frame of the window's screen: the least time between two readings' slots."""
+        """One frame of the window's screen (at most MAX_READINGS_HZ): the least time between two
+        readings' slots."""
         screen = self.screen()
         rate = screen.refreshRate() if screen is not None else 0.0
-        return 1000.0 / (rate if rate >= 20 else FALLBACK_REFRESH_HZ)
+        return 1000.0 / min(rate if rate >= 20 else FALLBACK_REFRESH_HZ, MAX_READINGS_HZ)
 
     def read_drawing(self):
         """Preprocess and classify what is on the pad now; returns a Prediction (or None: no model)."""

@@ -206,7 +206,7 @@ def test_moves_within_a_frame_share_one_reading(qtbot, window):
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
-    assert window.frame_interval_ms() == pytest.approx(1000 / window.screen().refreshRate())
+    assert window.frame_interval_ms() == pytest.approx(1000 / min(window.screen().refreshRate(), 120))
     readings = []
     window.bus.predictionChanged.connect(readings.append)
     points = vertical_line(window.canvas)
@@ -292,3 +292,13 @@ def test_pen_pressure_sets_the_width_and_the_eraser_end_erases(qtbot, window):
     assert canvas.strokes[-1].erase
     qtbot.waitUntil(lambda: window.prediction_label.text() == "" or not window.last_prediction.confident, timeout=3000)
     assert _ink_width(canvas.grayscale(), points[len(points) // 2].y()) == 0
+
+
+@pytest.mark.parametrize(("reported_hz", "frame_ms"), [(60.0, 1000 / 60), (240.0, 1000 / 120), (0.0, 1000 / 60)])
+def test_reading_rate_follows_the_screen_up_to_120_hz(window, monkeypatch, reported_hz, frame_ms):
+    class Screen:
+        def refreshRate(self):  # noqa: N802 - Qt's name
+            return reported_hz
+
+    monkeypatch.setattr(window, "screen", lambda: Screen())
+    assert window.frame_interval_ms() == pytest.approx(frame_ms)
