@@ -120,6 +120,7 @@ def compare(
 
     One row per SVM penalty (``chosen`` marks the one validation picked) and one for the CNN.
     """
+    checkpoint = load_checkpoint(checkpoint_path or default_model_path())  # a bad file fails before the work
     start = time.perf_counter()
     train_x, test_x = hog_features(data.train_images), hog_features(data.test_images)
     hog_s = time.perf_counter() - start
@@ -140,13 +141,12 @@ def compare(
         log(f"  penalty {decay:g}: validation error {row['validation_error'] * 100:.2f}%, test error {row['test_error'] * 100:.2f}%")
         rows.append(row)
     min(rows, key=lambda r: r["validation_error"])["chosen"] = True
-    rows.append(_cnn_row(data, checkpoint_path or default_model_path()))
+    rows.append(_cnn_row(data, checkpoint))
     log(f"  CNN ({rows[-1]['method']}): test error {rows[-1]['test_error'] * 100:.2f}%")
     return rows
 
 
-def _cnn_row(data: DigitData, path) -> dict:
-    checkpoint = load_checkpoint(path)
+def _cnn_row(data: DigitData, checkpoint) -> dict:
     result = evaluate_checkpoint(checkpoint, data.test_images, data.test_labels)
     name = checkpoint.meta.get("name") or checkpoint.arch
     return {

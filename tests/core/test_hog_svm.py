@@ -72,3 +72,16 @@ def test_cli_hog_svm_writes_both_methods_and_plots_them(tmp_path, monkeypatch):
     assert all(0 <= float(r["test_error"]) <= 1 for r in rows)
     assert float(rows[-1]["train_s"]) > 0  # the CNN's training time, from its checkpoint
     assert (tmp_path / "hog-svm.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_hog_svm_rejects_a_bad_model_before_training(tmp_path, monkeypatch, capsys):
+    from digitpad import cli
+    from digitpad.experiments import cli as experiment_cli
+    from digitpad.experiments import hog_svm
+
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: synthetic_digits(n_train=50, n_test=10))
+    monkeypatch.setattr(hog_svm, "train_linear_svm", lambda *a, **k: pytest.fail("trained before checking the model"))
+    assert cli.main(["experiment", "hog-svm", "--model", str(bad), "--out", str(tmp_path), "--no-plot"]) == 1
+    assert "bad.safetensors" in capsys.readouterr().err and not (tmp_path / "hog-svm.csv").exists()
