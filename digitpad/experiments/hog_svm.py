@@ -34,9 +34,8 @@ Log = Callable[[str], None]
 def hog_features(images: np.ndarray, cells_per_side: int = CELLS_PER_SIDE, orientations: int = ORIENTATIONS) -> np.ndarray:
     """(n, s, s) uint8 or float images -> (n, blocks x 4 cells x orientations) float32 HOG vectors."""
     images = np.asarray(images)
-    return np.concatenate(
-        [_hog_chunk(images[i : i + CHUNK], cells_per_side, orientations) for i in range(0, len(images), CHUNK)]
-    ) if len(images) else np.zeros((0, (cells_per_side - 1) ** 2 * 4 * orientations), np.float32)
+    chunks = [_hog_chunk(images[i : i + CHUNK], cells_per_side, orientations) for i in range(0, len(images), CHUNK)]
+    return np.concatenate(chunks) if chunks else np.zeros((0, (cells_per_side - 1) ** 2 * 4 * orientations), np.float32)
 
 
 def _hog_chunk(images: np.ndarray, cells_per_side: int, orientations: int) -> np.ndarray:
