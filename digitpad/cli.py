@@ -173,6 +173,8 @@ def _print_event(event, bar: ProgressBar, as_json: bool) -> None:
 
     from .core import events as ev
 
+    if isinstance(event, ev.LoopEnded):  # bookkeeping for receivers that count steps; nothing to show
+        return
     if as_json and not isinstance(event, (ev.StepsEnded, ev.WeightsSnapshot, ev.RunFinished)):
         payload = {k: v for k, v in asdict(event).items() if not hasattr(v, "shape")}
         print(json.dumps({"event": type(event).__name__, **payload}), flush=True)

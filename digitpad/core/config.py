@@ -31,6 +31,7 @@ class TrainConfig:
     device: str = "auto"  # auto: CUDA, then Apple MPS, then CPU
     threads: int = 0  # torch CPU threads; 0 = all cores but one, so a GUI stays responsive
     max_minutes: float = 0.0  # stop after this much training time (0: no limit); seed 003 trained for hours
+    max_steps: int = 0  # stop after this many optimizer steps (0: no limit): a budget that no machine's speed moves
 
     def validate(self) -> None:
         from .models import MODELS
@@ -41,6 +42,8 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; known: {', '.join(SCHEDULES)}")
+        if self.max_steps < 0 or self.max_minutes < 0:
+            raise ValueError("max_steps and max_minutes must not be negative (0 means no limit)")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch size must be at least 1 and the learning rate positive")
         if not 0.0 <= self.val_fraction < 1.0 or not 0.0 < self.train_fraction <= 1.0:

@@ -49,6 +49,18 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
+class LoopEnded:
+    """The last batch has run (end of the epochs, Stop, or a step or time budget).
+
+    ``step`` is the exact number of optimizer steps taken; the model still holds the weights it
+    ended with, until the trainer restores its best epoch right after this event.
+    """
+
+    step: int
+    epochs_done: int
+
+
+@dataclass(frozen=True)
 class WeightsSnapshot:
     """First-layer kernels at a point in training, for the kernel viewer's live grid and scrubber."""
 

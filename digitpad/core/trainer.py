@@ -26,6 +26,7 @@ from .datasets import DigitData, normalization_stats, split_validation
 from .events import (
     EpochEnded,
     Evaluated,
+    LoopEnded,
     Paused,
     RunFailed,
     RunFinished,
@@ -102,7 +103,9 @@ class Trainer:
     Events
     ------
     RunStarted, then per throttled interval StepsEnded, per epoch EpochEnded and WeightsSnapshot,
-    Paused on pause/resume, and finally Evaluated (val, test) and RunFinished, or RunFailed.
+    Paused on pause/resume, LoopEnded after the last batch, and finally Evaluated (val, test) and
+    RunFinished, or RunFailed. Every batch's loss is in some StepsEnded before the EpochEnded of its
+    epoch and before LoopEnded, so counts seen by a receiver never depend on the throttle's timing.
     """
 
     def __init__(
@@ -227,7 +230,7 @@ class Trainer:
                     self.control.wait_while_paused()
                     epoch_start += time.perf_counter() - paused_at  # paused time is not training time
                     yield Paused(False)
-                if self.control.stopped or self._out_of_time(train_time + time.perf_counter() - epoch_start):
+                if self._should_stop(step, train_time + time.perf_counter() - epoch_start):
                     break
                 index = order[batch * batch_size : (batch + 1) * batch_size]
                 x = train.images[index].float().div_(255.0).unsqueeze(1)
@@ -253,24 +256,19 @@ class Trainer:
                 epoch_correct += (logits.argmax(1) == y).sum()
                 now = time.perf_counter()
                 if now - last_report >= REPORT_INTERVAL_S:
-                    # .cpu() is a device sync point: once per report, not per batch.
                     elapsed = train_time + now - epoch_start
                     rate = step * batch_size / max(elapsed, 1e-9)
-                    yield StepsEnded(
-                        epoch,
-                        step,
-                        torch.stack(losses).float().cpu().numpy(),
-                        optimizer.param_groups[0]["lr"],
-                        rate,
-                        (total_steps - step) * batch_size / max(rate, 1e-9),
-                        step / total_steps,
-                    )
+                    yield self._steps_ended(epoch, step, losses, optimizer, rate, total_steps, batch_size)
                     losses, last_report = [], now
                 if (batch + 1) % snapshot_every == 0:
                     yield WeightsSnapshot(epoch, step, first_layer_kernels(model).numpy())
             else:
                 epochs_done = epoch
             train_time += time.perf_counter() - epoch_start
+            if losses:  # the epoch's last batches, reported before its summary
+                rate = step * batch_size / max(train_time, 1e-9)
+                yield self._steps_ended(epoch, step, losses, optimizer, rate, total_steps, batch_size)
+                losses, last_report = [], time.perf_counter()
             batches_run = max(1, step - (epoch - 1) * steps_per_epoch)
             if batches_run and epochs_done == epoch:
                 val_loss, val_acc = self._evaluate_loss_accuracy(model, val, channels_last)
@@ -290,10 +288,9 @@ class Trainer:
                 )
             if cfg.schedule == "step":
                 schedule.step()
-            if epochs_done != epoch:
+            if epochs_done != epoch or self._should_stop(step, train_time):
                 break
-        if losses:
-            yield StepsEnded(epoch, step, torch.stack(losses).float().cpu().numpy(), optimizer.param_groups[0]["lr"], 0.0, 0.0, step / total_steps)
+        yield LoopEnded(step, epochs_done)
 
         if self.control.abandoned:
             return
@@ -302,8 +299,21 @@ class Trainer:
         model.load_state_dict({k: torch.from_numpy(v) for k, v in best["state"].items()})
         yield from self._finish(model, val, test, best, epochs_done, train_time, channels_last)
 
-    def _out_of_time(self, seconds: float) -> bool:
-        return self.config.max_minutes > 0 and seconds >= self.config.max_minutes * 60
+    def _should_stop(self, steps_done: int, train_seconds: float) -> bool:
+        """Stop, or a budget spent: ``max_steps`` optimizer steps or ``max_minutes`` of training."""
+        cfg = self.config
+        return (
+            self.control.stopped
+            or (cfg.max_steps > 0 and steps_done >= cfg.max_steps)
+            or (cfg.max_minutes > 0 and train_seconds >= cfg.max_minutes * 60)
+        )
+
+    @staticmethod
+    def _steps_ended(epoch, step, losses, optimizer, rate, total_steps, batch_size) -> StepsEnded:
+        # .cpu() is a device sync point: once per report, not per batch.
+        eta = (total_steps - step) * batch_size / rate if rate else 0.0
+        losses = torch.stack(losses).float().cpu().numpy()
+        return StepsEnded(epoch, step, losses, optimizer.param_groups[0]["lr"], rate, eta, step / total_steps)
 
     # --- evaluation and the final checkpoint ------------------------------------------------
 

@@ -8,6 +8,7 @@ measuring is kept out of the training clock that ``run_probed`` reports.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import statistics
@@ -19,7 +20,7 @@ import torch
 
 from ..core.config import TrainConfig
 from ..core.datasets import DigitData
-from ..core.events import EpochEnded, RunFailed, RunFinished, RunStarted, StepsEnded
+from ..core.events import EpochEnded, LoopEnded, RunFailed, RunFinished, RunStarted, StepsEnded
 from ..core.inference import batched_logits
 from ..core.trainer import RunControl, Trainer
 
@@ -127,13 +128,15 @@ def run_probed(
     Points (dicts with ``train_s``, ``steps``, ``examples``, ``epoch``, ``train_error``,
     ``test_error``) are taken at the start, every ``eval_interval_s`` seconds of training time,
     and after the last training step, with the weights as they are then (not the best epoch's).
-    ``max_steps`` stops the run (like the Stop button) once that many optimizer steps are done: a
-    budget that does not depend on how busy the machine is. StepsEnded is throttled, so a few
-    more steps may run; ``steps`` in the result is what actually ran. The trainer then restores
-    its best completed epoch, so the errors of the weights it stopped with are measured first:
+    ``max_steps`` (or ``config.max_steps``) is a budget the Trainer itself enforces: exactly that
+    many optimizer steps run, whatever the machine's speed. The trainer then restores its best
+    completed epoch, so the weights it ended with are measured first, at ``LoopEnded``:
     ``final_errors`` gives those.
     Raises ``RuntimeError`` when the run fails.
     """
+    if max_steps is not None:
+        config = dataclasses.replace(config, max_steps=max_steps)
+    budgeted = config.max_steps > 0
     control = RunControl()
     trainer = ProbeTrainer(config, data, control)
     result = ProbedRun(config, trainer=trainer)
@@ -178,23 +181,16 @@ def run_probed(
                 result.step_times.append((clock - last_report) / (event.step - result.steps))
             last_report = clock
             result.steps = event.step
-            if max_steps is not None and event.step >= max_steps and not control.stopped:
-                # No batch runs after a stop: these are the final weights. The trainer will restore
-                # its best completed epoch, so measure them now.
-                measure()
-                control.stop()
-            # The trainer's last StepsEnded, after its loop and before it restores the best
-            # epoch's weights, reports no rate: the last chance to see the final weights.
-            last = event.samples_per_s == 0.0
-            if last and max_steps is not None:
-                measure()  # the budget outlasted the epochs: the last weights, before the best are restored
-            if probing and (last or clock >= next_point):
+            if probing and clock >= next_point:
                 measure()
                 if eval_interval_s > 0:
                     next_point += eval_interval_s * (1 + int((clock - next_point) // eval_interval_s))
         elif isinstance(event, EpochEnded):
             result.epochs_seen = event.epoch
-            if probing and event.epoch == config.epochs:
+        elif isinstance(event, LoopEnded):
+            # The weights training ended with, before the trainer restores its best epoch's.
+            result.steps = event.step
+            if probing or budgeted:
                 measure()
         elif isinstance(event, RunFinished):
             result.finished = event

@@ -126,8 +126,8 @@ def test_probed_run_keeps_measurement_out_of_the_clock(tiny):
     run = run_probed(config, tiny, eval_interval_s=0.0)
     assert run.steps == 3 and run.epochs_seen == 3
     assert run.train_s <= run.wall_s
-    steps = [p["steps"] for p in run.points]  # StepsEnded is throttled: not every step is seen
-    assert steps[0] == 0 and steps[-1] == 3 and steps == sorted(set(steps))
+    # One step an epoch, and every epoch's steps are reported before it ends: each step is seen once.
+    assert [p["steps"] for p in run.points] == [0, 1, 2, 3]
 
 
 def test_preset_list_parses_epochs_and_rejects_typos():
@@ -191,7 +191,8 @@ def test_step_budget_stops_inside_an_epoch_or_rounds_to_epochs(tiny):
     usps = random_digits(16)
     config = get_preset("torch5-usps").make_config(epochs=1, threads=1, device="cpu")
     run = run_probed(config, usps, max_steps=5)
-    assert 5 <= run.steps < 100 and run.finished.stopped  # batch 1: 100 steps in an epoch
+    assert run.steps == 5 and run.finished.stopped  # batch 1: 100 steps in an epoch
+    assert run.points[-1]["steps"] == 5 and run.epochs_seen == 0
     rows = run_sweep("filter-count", tiny, values=[8], steps=3)  # 1 step per epoch: 3 epochs
     assert rows[0]["steps"] == 3 and rows[0]["epochs_seen"] == 3 and rows[0]["budget_steps"] == 3
 
@@ -218,5 +219,5 @@ def test_step_budget_measures_the_weights_it_stopped_with():
     usps = random_digits(16)
     config = get_preset("torch5-usps").make_config(epochs=3, val_fraction=0.2, threads=1, device="cpu")
     run = run_probed(config, usps, max_steps=90)  # stops inside epoch 2; the trainer keeps epoch 1
-    assert run.points and run.points[-1]["steps"] == run.steps >= 90
+    assert run.points and run.points[-1]["steps"] == run.steps == 90 and run.epochs_seen == 1
     assert run.final_errors() == (run.points[-1]["train_error"], run.points[-1]["test_error"])

@@ -8,7 +8,7 @@ import torch
 
 from digitpad.core.augment import augment_batch
 from digitpad.core.config import TrainConfig
-from digitpad.core.events import EpochEnded, Evaluated, Paused, RunFailed, RunFinished, RunStarted, StepsEnded, WeightsSnapshot
+from digitpad.core.events import EpochEnded, Evaluated, LoopEnded, Paused, RunFailed, RunFinished, RunStarted, StepsEnded, WeightsSnapshot
 from digitpad.core.inference import Predictor
 from digitpad.core.trainer import RunControl, Trainer
 
@@ -70,13 +70,14 @@ def test_stop_from_another_thread_takes_effect_within_a_batch(tiny_digits, tiny_
         if isinstance(event, StepsEnded):
             if stop_step is None and event.step >= 3:
                 stop_step = event.step
-                threading.Thread(target=control.stop).start()
-                threading.Event().wait(0.05)
+                stopper = threading.Thread(target=control.stop)
+                stopper.start()
+                stopper.join()  # the loop is suspended here: the stop lands before the next batch
             elif stop_step is not None:
                 steps_after_stop.append(event.step)
     finished = trainer.checkpoint.meta["metrics"]
     assert finished["epochs_done"] < 50
-    assert all(step <= stop_step + 1 for step in steps_after_stop)
+    assert steps_after_stop == []  # the losses up to the stop were all reported already
     assert trainer.checkpoint is not None  # stop keeps the best model so far
 
 
@@ -171,3 +172,35 @@ def test_wide_drawings_are_not_confident(tiny_digits, tiny_config):
     ratios = ink_aspect_ratios(tiny_digits.train_images)
     typical = tiny_digits.train_images[np.argsort(ratios)[len(ratios) // 2]]
     assert predictor.plausible_shape(typical / 255.0)
+
+
+@pytest.mark.parametrize("max_steps", [5, 11, 16])  # inside an epoch, on its boundary, in the next one
+def test_step_budget_runs_exactly_that_many_steps(tiny_digits, tiny_config, max_steps):
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 50, "max_steps": max_steps})
+    events = list(Trainer(config, tiny_digits).run())
+    per_epoch = events[0].steps_per_epoch
+    assert per_epoch == 11  # 367 training digits (400 less the validation share) in batches of 32
+    losses = np.concatenate([e.losses for e in events_of(events, StepsEnded)])
+    assert len(losses) == max_steps
+    assert events_of(events, LoopEnded) == [LoopEnded(max_steps, max_steps // per_epoch)]
+    assert [e.epoch for e in events_of(events, EpochEnded)] == list(range(1, max_steps // per_epoch + 1))
+    finished = events_of(events, RunFinished)[-1]
+    assert finished.stopped and finished.epochs_done == max_steps // per_epoch
+
+
+def test_every_epochs_losses_are_reported_before_it_ends(tiny_digits, tiny_config):
+    events = list(Trainer(tiny_config, tiny_digits).run())
+    reported = 0
+    for event in events:
+        if isinstance(event, StepsEnded):
+            reported = event.step
+            assert len(event.losses) > 0
+        elif isinstance(event, EpochEnded):
+            assert reported == event.epoch * events[0].steps_per_epoch
+        elif isinstance(event, LoopEnded):
+            assert event.step == reported == tiny_config.epochs * events[0].steps_per_epoch
+
+
+def test_negative_budget_is_refused(tiny_digits):
+    with pytest.raises(ValueError, match="max_steps"):
+        Trainer(TrainConfig(max_steps=-1), tiny_digits)
