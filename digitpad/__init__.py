@@ -1,15 +1,19 @@
-"""digitpad: draw a digit, watch a CNN read it, train it, look inside it."""
+"""digitpad: draw a digit, watch a CNN read it, train it, look inside it.
+
+Importing the package imports no Qt: ``create_window`` is a lazy attribute that brings in the UI
+only when first used, so the core and the command line start headless.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
+__all__ = ["__version__", "create_window"]
 
-def create_window(model_path=None):
-    """The main window (not yet shown) with the shipped model loaded, for embedding and tests.
 
-    Creates the QApplication if there is none. Imports Qt only when called.
-    """
-    from .ui.app import ensure_app
-    from .ui.main_window import create_window as _create
-
-    ensure_app()
-    return _create(model_path)
+def __getattr__(name: str):
+    if name == "create_window":
+        return importlib.import_module(".ui.app", __name__).create_window
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# pytest-qt's binding, set here rather than in pytest's ini so that tests/core runs where
+# pytest-qt is not installed (tools/test-headless.sh) without an unknown-option warning.
+os.environ.setdefault("PYTEST_QT_API", "pyside6")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -29,6 +29,17 @@ def ensure_app() -> QApplication:
     return app
 
 
+def create_window(model_path=None):
+    """The main window (not yet shown) with the shipped model loaded, for embedding and tests.
+
+    Creates the QApplication if there is none (``digitpad.create_window`` is this function).
+    """
+    from .main_window import create_window as _create
+
+    ensure_app()
+    return _create(model_path)
+
+
 def main(model_path: str | None = None) -> int:
     from ..core.checkpoints import CheckpointError
     from .main_window import create_window

@@ -39,6 +39,17 @@ def test_train_writes_a_loadable_checkpoint_and_prints_a_summary(trained_checkpo
     assert checkpoint.meta["name"] == "tiny"
 
 
+def test_train_max_steps_stops_after_exactly_that_many_steps(tmp_path, tiny_digits, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: tiny_digits)
+    out = tmp_path / "budget.safetensors"
+    code = cli.main(["train", "--model", "digitpad", "--model-arg", "width=8", "--model-arg", "hidden=32",
+                     "--epochs", "5", "--max-steps", "15", "--batch-size", "32", "--threads", "1", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    meta = load_checkpoint(out).meta
+    assert meta["config"]["max_steps"] == 15
+    assert meta["metrics"]["epochs_done"] == 1  # 11 steps an epoch: the budget ends inside the second
+
+
 def test_predict_json_lines(tmp_path, trained_checkpoint, tiny_digits, capsys):
     digit = write_png(tmp_path / "digit.png", 255 - tiny_digits.test_images[0])  # dark ink on white
     blank = write_png(tmp_path / "blank.png", np.full((50, 50), 255, np.uint8))

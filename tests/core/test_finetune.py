@@ -249,9 +249,9 @@ def test_cli_finetune(capsys, monkeypatch, tmp_path, base_checkpoint, fixture_mn
 def test_core_modules_stay_qt_free():
     from pathlib import Path
 
-    from digitpad.core import personal, personal_cli
+    from digitpad.core import personal
 
-    for module in (finetune_module, personal, personal_cli):
+    for module in (finetune_module, personal):
         source = Path(module.__file__).read_text()
         assert "PySide" not in source and "pyqtgraph" not in source and "QtCore" not in source, module.__name__
 

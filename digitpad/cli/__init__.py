@@ -71,14 +71,14 @@ def _format_confusion(confusion) -> str:
 
 
 def cmd_gui(args) -> int:
-    from .ui.app import main as gui_main
+    from ..ui.app import main as gui_main
 
     return gui_main(model_path=args.model)
 
 
 def cmd_models(args) -> int:
-    from .core.models import MODELS
-    from .core.presets import PRESETS
+    from ..core.models import MODELS
+    from ..core.presets import PRESETS
 
     width = max(len(n) for n in MODELS)
     print("architectures:")
@@ -92,7 +92,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_download(args) -> int:
-    from .core.datasets import ensure_dataset
+    from ..core.datasets import ensure_dataset
 
     bar, report = _bytes_progress(f"downloading {args.dataset}")
     try:
@@ -104,10 +104,10 @@ def cmd_download(args) -> int:
 
 
 def _load_data(name: str, root, download: bool = True):
-    from .core.datasets import load_dataset
+    from ..core.datasets import load_dataset
 
     if name == "personal":
-        from .core.personal import load_personal_dataset  # issue 7's store
+        from ..core.personal import load_personal_dataset  # issue 7's store
 
         return load_personal_dataset()
     bar, report = _bytes_progress(f"downloading {name}")
@@ -133,12 +133,13 @@ TRAIN_FLAGS = {
     "--device": ("device", str, "auto, cpu, cuda or mps"),
     "--threads": ("threads", int, "torch CPU threads (0 = all cores but one)"),
     "--max-minutes": ("max_minutes", float, "stop after this many minutes of training"),
+    "--max-steps": ("max_steps", int, "stop after this many optimizer steps (the same on any machine)"),
 }
 
 
 def _train_config(args):
-    from .core.config import TrainConfig
-    from .core.presets import get_preset
+    from ..core.config import TrainConfig
+    from ..core.presets import get_preset
 
     if args.preset:
         config = get_preset(args.preset).make_config()
@@ -171,7 +172,7 @@ def _train_config(args):
 def _print_event(event, bar: ProgressBar, as_json: bool) -> None:
     from dataclasses import asdict
 
-    from .core import events as ev
+    from ..core import events as ev
 
     if isinstance(event, ev.LoopEnded):  # bookkeeping for receivers that count steps; nothing to show
         return
@@ -216,9 +217,9 @@ def _stop_on_interrupt(control):
 
 
 def cmd_train(args) -> int:
-    from .core.checkpoints import save_checkpoint
-    from .core.events import RunFailed
-    from .core.trainer import RunControl, Trainer
+    from ..core.checkpoints import save_checkpoint
+    from ..core.events import RunFailed
+    from ..core.trainer import RunControl, Trainer
 
     config = _train_config(args)
     data = _load_data(config.dataset, args.data)
@@ -264,14 +265,14 @@ def cmd_train(args) -> int:
 
 
 def _resolve_model(path) -> Path:
-    from .core.inference import default_model_path
+    from ..core.inference import default_model_path
 
     return Path(path) if path else default_model_path()
 
 
 def cmd_eval(args) -> int:
-    from .core.evaluation import evaluate_checkpoint
-    from .core.checkpoints import load_checkpoint
+    from ..core.evaluation import evaluate_checkpoint
+    from ..core.checkpoints import load_checkpoint
 
     checkpoint = load_checkpoint(_resolve_model(args.model))
     data = _load_data(args.dataset, args.data)
@@ -287,8 +288,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .core.inference import Predictor
-    from .core.preprocess import ImageReadError
+    from ..core.inference import Predictor
+    from ..core.preprocess import ImageReadError
 
     predictor = Predictor.from_file(_resolve_model(args.model))
     failures = 0
@@ -317,7 +318,7 @@ def cmd_predict(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="digitpad", description="Draw a digit and watch a CNN read it; train it; look inside it.")
     parser.add_argument("--version", action="version", version=f"digitpad {__version__}")
@@ -377,12 +378,9 @@ _EXTENSIONS: list = []
 
 
 def _load_extensions() -> None:
-    for module in ("digitpad.experiments.cli", "digitpad.core.personal_cli"):
-        try:
-            __import__(module)
-        except ModuleNotFoundError as error:
-            if error.name is None or not module.startswith(error.name):
-                raise  # a real import error inside an extension must not be hidden
+    # Imported here, not at the top: each registers itself in _EXTENSIONS and imports this module.
+    from ..experiments import cli as _experiments  # noqa: F401
+    from . import personal as _personal  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -399,8 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the CLI's contract is one line, exit 1
         if args.debug:
             raise
-        from .core.checkpoints import CheckpointError
-        from .core.download import DataError
+        from ..core.checkpoints import CheckpointError
+        from ..core.download import DataError
 
         known = (CliError, CheckpointError, DataError, KeyError, ValueError, OSError)
         message = str(error).strip("'\"") if isinstance(error, known) else f"{type(error).__name__}: {error}"

@@ -12,10 +12,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from digitpad import cli
+import digitpad.cli as cli
 from digitpad.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 
-from .personal import PersonalStore, counts_text, finetuned_model_path
+from ..core.personal import PersonalStore, counts_text, finetuned_model_path
 
 
 def _store(args) -> PersonalStore:
@@ -42,7 +42,7 @@ class _ReportWarnings(warnings.catch_warnings):
 
 # --- personal ------------------------------------------------------------------------------
 def cmd_personal_add(args) -> int:
-    from .preprocess import ImageReadError
+    from ..core.preprocess import ImageReadError
 
     store = _store(args)
     failures = 0
@@ -150,10 +150,10 @@ def cmd_personal_export(args) -> int:
 
 # --- finetune ------------------------------------------------------------------------------
 def cmd_finetune(args) -> int:
-    from .checkpoints import load_checkpoint, save_checkpoint
-    from .events import EpochEnded, RunFailed, RunStarted, StepsEnded
-    from .finetune import FinetuneConfig, FinetuneFinished, FinetuneMeasured, Finetuner
-    from .trainer import RunControl
+    from ..core.checkpoints import load_checkpoint, save_checkpoint
+    from ..core.events import EpochEnded, RunFailed, RunStarted, StepsEnded
+    from ..core.finetune import FinetuneConfig, FinetuneFinished, FinetuneMeasured, Finetuner
+    from ..core.trainer import RunControl
 
     model_path = cli._resolve_model(args.model)
     checkpoint = load_checkpoint(model_path)
