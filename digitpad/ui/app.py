@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ..core.inference import resources_dir
 
 
 GUI_TORCH_THREADS = 1
@@ -24,6 +27,8 @@ def ensure_app() -> QApplication:
     app.setApplicationName("digitpad")
     app.setOrganizationName("digitpad")
     app.setApplicationDisplayName("digitpad")
+    app.setDesktopFileName("digitpad")  # matches resources/digitpad.desktop, so docks show our icon
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "digitpad.png")))
     # Antialiased curves and row-major images (numpy's [row, column]) everywhere.
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
     return app

@@ -33,10 +33,12 @@ def wheel(tmp_path_factory) -> Path:
     return path
 
 
-def test_the_wheel_holds_the_shipped_models(wheel):
+def test_the_wheel_holds_every_shipped_resource(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = sorted(p.relative_to(REPO / "resources").as_posix() for p in (REPO / "resources" / "models").iterdir())
-    assert shipped and all(f"digitpad/resources/{name}" in names for name in shipped)
+    root = REPO / "resources"
+    shipped = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    assert {"models/default.safetensors", "icons/digitpad.png", "digitpad.desktop"} <= set(shipped)
+    assert [name for name in shipped if f"digitpad/resources/{name}" not in names] == []
     assert not [n for n in names if n.startswith(("tests/", "resources/", "benchmarks/"))]
 
 
