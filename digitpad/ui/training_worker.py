@@ -101,10 +101,6 @@ class _Abandoned(Exception):
 def load_training_data(name: str, root: Path | None = None, progress=None) -> DigitData:
     """The panel's default loader: MNIST/USPS from the data folder (never downloads: the panel asks
     first), or the user's own digits. Raises ``DataError`` when the data is not there."""
-    if name == "personal":
-        from ..core.personal import load_personal_dataset
-
-        return load_personal_dataset()
     return load_dataset(name, root, download=False, progress=progress)
 
 
