@@ -3,7 +3,7 @@
 Everything slow happens on the worker thread: reading (or downloading) a dataset, moving it to the
 training device, the training loop and the final evaluation. The worker re-emits each item as one
 ``event = Signal(object)``; Qt queues it to the GUI thread because the receivers live there. The
-items are ``digitpad.core.events`` (immutable, CPU numpy only) plus the data events defined here.
+items are ``digitpad.core.events`` (immutable, CPU numpy only).
 
 Flow control: the core already reports ``StepsEnded`` at most ~20 times a second. ``EventThrottle``
 guarantees it whatever the data and model: batches reported faster are merged (losses
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -38,7 +38,19 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..core.config import TrainConfig
 from ..core.datasets import DATASETS, DataError, DigitData, ensure_dataset, load_dataset
-from ..core.events import RunFailed, StepsEnded, WeightsSnapshot
+from ..core.events import (
+    DataLoaded,
+    DataLoading,
+    DataProgress,
+    DataReady,
+    DataUnavailable,
+    RunFailed,
+    StepsEnded,
+    TaskDone,
+    TaskFailed,
+    TaskProgress,
+    WeightsSnapshot,
+)
 from ..core.trainer import RunControl, Trainer
 
 MAX_EVENTS_PER_S = 20  # routine events (batch losses, snapshots) the GUI thread receives at most
@@ -49,49 +61,6 @@ SHUTDOWN_WAIT_MS = 60_000  # a batch takes well under a second; a stalled connec
 TASK_PROGRESS_INTERVAL_S = 0.25  # imports/exports: 4 progress reports a second at most
 
 DataLoader = Callable[[str, "Path | None", Callable[[int, "int | None"], None]], DigitData]
-
-
-# --- the worker's own events (the trainer's are in digitpad.core.events) ------------------------
-
-
-@dataclass(frozen=True)
-class DataLoading:
-    """The worker began reading ``dataset`` (before ``RunStarted``)."""
-
-    dataset: str
-
-
-@dataclass(frozen=True)
-class DataProgress:
-    """Bytes of a download so far; ``total`` None when the server did not say."""
-
-    done: int
-    total: int | None
-
-
-@dataclass(frozen=True)
-class DataLoaded:
-    dataset: str
-    train_size: int
-    test_size: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class DataUnavailable:
-    """The dataset is missing or damaged (training did not start), or a download failed."""
-
-    dataset: str
-    message: str
-    can_download: bool  # a published dataset (MNIST, USPS) that ``ensure_dataset`` can fetch
-
-
-@dataclass(frozen=True)
-class DataReady:
-    """A download finished: ``folder`` holds the verified files."""
-
-    dataset: str
-    folder: str
 
 
 class _Abandoned(Exception):
@@ -325,22 +294,6 @@ _UNFINISHED: list[WorkerThread] = []
 
 
 # --- the personal set's workers: import/export jobs and fine-tuning -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaskProgress:
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class TaskDone:
-    result: object
-
-
-@dataclass(frozen=True)
-class TaskFailed:
-    message: str
 
 
 class _Cancelled(Exception):
