@@ -2,7 +2,7 @@
 
 import sys
 
-from digitpad.cli import main
+from digitpad.__main__ import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,5 @@
 """``digitpad personal add/list/delete/import/export`` and ``digitpad finetune``.
 
-Imported by ``digitpad.cli.main``, this module registers ``extend`` in ``digitpad.cli._EXTENSIONS``.
 Torch is imported only by ``finetune``, so the personal-set commands start fast.
 """
 
@@ -12,10 +11,18 @@ import sys
 import warnings
 from pathlib import Path
 
-import digitpad.cli as cli
-from digitpad.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
-
 from ..core.personal import PersonalStore, counts_text, finetuned_model_path
+from .common import (
+    DATA_HELP,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    ProgressBar,
+    load_data,
+    resolve_model,
+    stop_on_interrupt,
+)
 
 
 def _store(args) -> PersonalStore:
@@ -120,7 +127,7 @@ def cmd_personal_delete(args) -> int:
 
 def cmd_personal_import(args) -> int:
     store = _store(args)
-    bar = cli.ProgressBar("importing")
+    bar = ProgressBar("importing")
     try:
         with _ReportWarnings():
             result = store.import_folder(args.folder, progress=lambda done, total: bar.update(done / max(total, 1)))
@@ -155,7 +162,7 @@ def cmd_finetune(args) -> int:
     from ..core.finetune import FinetuneConfig, FinetuneFinished, FinetuneMeasured, Finetuner
     from ..core.trainer import RunControl
 
-    model_path = cli._resolve_model(args.model)
+    model_path = resolve_model(args.model)
     checkpoint = load_checkpoint(model_path)
     store = _store(args)
     with _ReportWarnings():
@@ -169,7 +176,7 @@ def cmd_finetune(args) -> int:
             f"{model_path} was trained on {base_name!r}; fine-tuning replays MNIST: give a 28x28 model, "
             "or --base-dataset mnist for one trained on the personal set"
         )
-    base = cli._load_data(base_name, args.data)
+    base = load_data(base_name, args.data)
     overrides = {
         name: value
         for name, value in {
@@ -193,8 +200,8 @@ def cmd_finetune(args) -> int:
     except ValueError as error:
         raise CliError(str(error)) from None
     out = Path(args.out) if args.out else finetuned_model_path()
-    bar = cli.ProgressBar("fine-tuning")
-    previous = signal.signal(signal.SIGINT, cli._stop_on_interrupt(control))
+    bar = ProgressBar("fine-tuning")
+    previous = signal.signal(signal.SIGINT, stop_on_interrupt(control))
     try:
         for event in runner.run():
             if isinstance(event, RunFailed):
@@ -247,7 +254,7 @@ def cmd_finetune(args) -> int:
 
 
 # --- parser --------------------------------------------------------------------------------
-def extend(commands) -> None:
+def add_commands(commands) -> None:
     """Add ``personal`` (with its sub-commands) and ``finetune`` to the ``digitpad`` parser."""
     home_help = "digitpad's data folder (default: $DIGITPAD_HOME or the platform's user data folder)"
 
@@ -288,7 +295,7 @@ def extend(commands) -> None:
     tune.add_argument("--out", help=f"where to write the fine-tuned checkpoint (default: {finetuned_model_path()})")
     tune.add_argument("--home", help=home_help)
     tune.add_argument("--base-dataset", choices=["mnist"], help="data set to replay (default: the model's own)")
-    tune.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
+    tune.add_argument("--data", help=DATA_HELP)
     tune.add_argument("--epochs", type=int, help="passes over the mix (default 4)")
     tune.add_argument("--lr", type=float, help="peak learning rate (default 0.01)")
     tune.add_argument("--replay", type=int, help="base training digits mixed in (default 5000)")
@@ -300,7 +307,3 @@ def extend(commands) -> None:
     tune.add_argument("--threads", type=int, help="torch CPU threads (0 = all cores but one)")
     tune.add_argument("--json", action="store_true", help="print one JSON object with the result")
     tune.set_defaults(func=cmd_finetune)
-
-
-if extend not in cli._EXTENSIONS:
-    cli._EXTENSIONS.append(extend)

@@ -509,7 +509,14 @@ def load_dataset(
     download: bool = True,
     progress: Progress | None = None,
 ) -> DigitData:
-    """Ensure ``name`` is present and verified, then read it into uint8 arrays (ink = 255)."""
+    """Ensure ``name`` is present and verified, then read it into uint8 arrays (ink = 255).
+
+    ``"personal"`` is the user's own digit set (``core.personal``): nothing to download, and a
+    ``DataError`` when it has no digits yet."""
+    if name == "personal":
+        from .personal import load_personal_dataset  # imports this module: loaded on first use
+
+        return load_personal_dataset()
     info = _info(name)
     folder = ensure_dataset(info.name, root, download=download, progress=progress)
     paths = [folder / f.name for f in info.files]

@@ -8,8 +8,9 @@ base test set is measured before and after with the pad's own evaluation path.
 
 ``Finetuner(...).run()`` yields the Trainer's events (``RunStarted``, ``StepsEnded``, ``EpochEnded``,
 ``WeightsSnapshot``, ``Paused``, ``RunFinished`` or ``RunFailed``) framed by ``FinetuneMeasured``
-("before", "after") and a closing ``FinetuneFinished`` holding the ``FinetuneResult``, so a UI
-worker that drives ``Trainer.run()`` on a thread can drive it unchanged. ``finetune(...)`` runs it
+("before", "after") and a closing ``FinetuneFinished`` holding the ``FinetuneResult`` (both in
+``core.events``, re-exported here), so a UI worker that drives ``Trainer.run()`` on a thread can
+drive it unchanged. ``finetune(...)`` runs it
 to the end. Nothing here imports Qt.
 """
 
@@ -27,7 +28,7 @@ from .checkpoints import Checkpoint
 from .config import TrainConfig
 from .datasets import DigitData, split_validation
 from .evaluation import evaluate_checkpoint
-from .events import RunFailed, RunFinished
+from .events import FinetuneFinished, FinetuneMeasured, RunFailed, RunFinished
 from .inference import batched_logits, select_device
 from .metrics import confidence_threshold, fit_temperature
 from .trainer import RunControl, Trainer, default_threads
@@ -106,23 +107,6 @@ class FinetuneResult:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "checkpoint"}
         data["base_drop_points"] = self.base_drop_points
         return data
-
-
-@dataclass(frozen=True)
-class FinetuneMeasured:
-    """Accuracies of the model before or after fine-tuning."""
-
-    stage: str  # "before" or "after"
-    personal_accuracy: float
-    base_accuracy: float
-    heldout_accuracy: float | None
-    personal_count: int
-    base_count: int
-
-
-@dataclass(frozen=True)
-class FinetuneFinished:
-    result: FinetuneResult
 
 
 def _as_digit_data(personal) -> DigitData:

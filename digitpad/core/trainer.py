@@ -407,6 +407,7 @@ class Trainer:
             test_accuracy=test_eval.accuracy if test_eval else None,
             elapsed_s=train_time,
             state=self.checkpoint.state,
+            checkpoint=self.checkpoint,
         )
 
 

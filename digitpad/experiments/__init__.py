@@ -1,6 +1,6 @@
 """The seed documents' experiments, rerun with digitpad: results as CSV, plots as PNG.
 
-``digitpad experiment NAME`` (see ``digitpad.experiments.cli``) runs one of ``EXPERIMENTS``:
+``digitpad experiment NAME`` (see ``digitpad.cli.experiment``) runs one of ``EXPERIMENTS``:
 
 - ``reproduce``: train each seed preset as its document describes and measure its test error;
 - ``filter-size``, ``filter-count``, ``pool-size`` (or ``sweeps`` for all three): Bastani & Wang's

@@ -3,13 +3,11 @@
 Everything slow happens on the worker thread: reading (or downloading) a dataset, moving it to the
 training device, the training loop and the final evaluation. The worker re-emits each item as one
 ``event = Signal(object)``; Qt queues it to the GUI thread because the receivers live there. The
-items are ``digitpad.core.events`` (immutable, CPU numpy only) plus the data events defined here.
+items are ``digitpad.core.events`` (immutable, CPU numpy only).
 
-Flow control: the core already reports ``StepsEnded`` at most ~20 times a second. ``EventThrottle``
-guarantees it whatever the data and model: batches reported faster are merged (losses
-concatenated) and weight snapshots arriving faster keep only the latest, so the GUI thread never
-receives more than ~``MAX_EVENTS_PER_S`` routine events a second. Everything else (epoch ends,
-pause, evaluation, the end) passes at once.
+Flow control: each run's events pass through a ``core.throttle.EventThrottle`` on the worker
+thread, so the GUI thread never receives more than ~``MAX_EVENTS_PER_S`` routine events a second
+(batch losses merged, weight snapshots keeping the latest); everything else passes at once.
 
 Torch threads: ``Trainer`` calls ``torch.set_num_threads(config.threads or default_threads())`` on
 the worker thread, i.e. all cores but one (1 on a 2-core machine). In this torch build
@@ -29,19 +27,27 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..core.config import TrainConfig
 from ..core.datasets import DATASETS, DataError, DigitData, ensure_dataset, load_dataset
-from ..core.events import RunFailed, StepsEnded, WeightsSnapshot
+from ..core.events import (
+    DataLoaded,
+    DataLoading,
+    DataProgress,
+    DataReady,
+    DataUnavailable,
+    RunFailed,
+    TaskDone,
+    TaskFailed,
+    TaskProgress,
+)
+from ..core.throttle import EventThrottle
 from ..core.trainer import RunControl, Trainer
 
-MAX_EVENTS_PER_S = 20  # routine events (batch losses, snapshots) the GUI thread receives at most
 DOWNLOAD_REPORTS_PER_S = 10  # download progress updates at most
 SHUTDOWN_WAIT_MS = 60_000  # a batch takes well under a second; a stalled connect can take 30 s
 
@@ -51,49 +57,6 @@ TASK_PROGRESS_INTERVAL_S = 0.25  # imports/exports: 4 progress reports a second 
 DataLoader = Callable[[str, "Path | None", Callable[[int, "int | None"], None]], DigitData]
 
 
-# --- the worker's own events (the trainer's are in digitpad.core.events) ------------------------
-
-
-@dataclass(frozen=True)
-class DataLoading:
-    """The worker began reading ``dataset`` (before ``RunStarted``)."""
-
-    dataset: str
-
-
-@dataclass(frozen=True)
-class DataProgress:
-    """Bytes of a download so far; ``total`` None when the server did not say."""
-
-    done: int
-    total: int | None
-
-
-@dataclass(frozen=True)
-class DataLoaded:
-    dataset: str
-    train_size: int
-    test_size: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class DataUnavailable:
-    """The dataset is missing or damaged (training did not start), or a download failed."""
-
-    dataset: str
-    message: str
-    can_download: bool  # a published dataset (MNIST, USPS) that ``ensure_dataset`` can fetch
-
-
-@dataclass(frozen=True)
-class DataReady:
-    """A download finished: ``folder`` holds the verified files."""
-
-    dataset: str
-    folder: str
-
-
 class _Abandoned(Exception):
     """Raised inside a progress callback to abort a download when the app closes."""
 
@@ -101,58 +64,7 @@ class _Abandoned(Exception):
 def load_training_data(name: str, root: Path | None = None, progress=None) -> DigitData:
     """The panel's default loader: MNIST/USPS from the data folder (never downloads: the panel asks
     first), or the user's own digits. Raises ``DataError`` when the data is not there."""
-    if name == "personal":
-        from ..core.personal import load_personal_dataset
-
-        return load_personal_dataset()
     return load_dataset(name, root, download=False, progress=progress)
-
-
-# --- flow control ---------------------------------------------------------------------------
-
-
-def merge_steps(first: StepsEnded, second: StepsEnded) -> StepsEnded:
-    """One report covering both: losses concatenated, everything else from the later one."""
-    return replace(second, losses=np.concatenate([first.losses, second.losses]))
-
-
-class EventThrottle:
-    """Passes events to ``emit``, merging routine ones that come faster than ``min_interval_s``.
-
-    ``StepsEnded`` are merged (no loss is lost), ``WeightsSnapshot`` keep the latest; any other
-    event flushes what is pending first, so order is kept. Qt-free; call ``flush()`` at the end.
-    """
-
-    def __init__(self, emit: Callable[[object], None], min_interval_s: float = 1 / MAX_EVENTS_PER_S, clock=time.perf_counter):
-        self._emit = emit
-        self._interval = min_interval_s
-        self._clock = clock
-        self._last = -float("inf")
-        self._steps: StepsEnded | None = None
-        self._snapshot: WeightsSnapshot | None = None
-
-    def push(self, event: object) -> None:
-        if isinstance(event, StepsEnded):
-            self._steps = event if self._steps is None else merge_steps(self._steps, event)
-        elif isinstance(event, WeightsSnapshot):
-            self._snapshot = event
-        else:
-            self.flush()
-            self._emit(event)
-            return
-        if self._clock() - self._last >= self._interval:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._steps is None and self._snapshot is None:
-            return
-        steps, snapshot = self._steps, self._snapshot
-        self._steps = self._snapshot = None
-        self._last = self._clock()
-        if steps is not None:
-            self._emit(steps)
-        if snapshot is not None:
-            self._emit(snapshot)
 
 
 # --- workers --------------------------------------------------------------------------------
@@ -329,22 +241,6 @@ _UNFINISHED: list[WorkerThread] = []
 
 
 # --- the personal set's workers: import/export jobs and fine-tuning -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaskProgress:
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class TaskDone:
-    result: object
-
-
-@dataclass(frozen=True)
-class TaskFailed:
-    message: str
 
 
 class _Cancelled(Exception):

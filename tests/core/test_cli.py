@@ -11,6 +11,8 @@ import pytest
 from PIL import Image
 
 from digitpad import cli
+from digitpad.cli import evaluate as evaluate_cli
+from digitpad.cli import train as train_cli
 from digitpad.core.checkpoints import load_checkpoint
 from digitpad.core.inference import default_model_path
 
@@ -19,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def trained_checkpoint(tmp_path, tiny_digits, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: tiny_digits)
+    monkeypatch.setattr(train_cli, "load_data", lambda name, root, download=True: tiny_digits)
     out = tmp_path / "tiny.safetensors"
     code = cli.main(["train", "--model", "digitpad", "--model-arg", "width=8", "--model-arg", "hidden=32",
                      "--epochs", "3", "--batch-size", "32", "--lr", "0.05", "--threads", "1", "--out", str(out)])
@@ -40,7 +42,7 @@ def test_train_writes_a_loadable_checkpoint_and_prints_a_summary(trained_checkpo
 
 
 def test_train_max_steps_stops_after_exactly_that_many_steps(tmp_path, tiny_digits, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: tiny_digits)
+    monkeypatch.setattr(train_cli, "load_data", lambda name, root, download=True: tiny_digits)
     out = tmp_path / "budget.safetensors"
     code = cli.main(["train", "--model", "digitpad", "--model-arg", "width=8", "--model-arg", "hidden=32",
                      "--epochs", "5", "--max-steps", "15", "--batch-size", "32", "--threads", "1", "--out", str(out)])
@@ -73,7 +75,7 @@ def test_predict_unreadable_file_fails_with_one_line(tmp_path, trained_checkpoin
 
 
 def test_eval_prints_accuracy_and_confusion(trained_checkpoint, tiny_digits, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: tiny_digits)
+    monkeypatch.setattr(evaluate_cli, "load_data", lambda name, root, download=True: tiny_digits)
     assert cli.main(["eval", "--model", str(trained_checkpoint), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["count"] == len(tiny_digits.test_labels)

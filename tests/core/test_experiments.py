@@ -159,7 +159,7 @@ def test_missing_matplotlib_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_cli_experiment_writes_csv(tmp_path, monkeypatch, capsys):
     from digitpad import cli
-    from digitpad.experiments import cli as experiment_cli
+    from digitpad.cli import experiment as experiment_cli
 
     monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: load_tiny(name))
     argv = ["experiment", "filter-count", "--values", "8,16", "--budget-s", "5", "--epochs", "1", "--out", str(tmp_path), "--no-plot"]
@@ -180,7 +180,7 @@ def test_cli_lists_every_experiment(capsys):
 
 def test_cli_bad_preset_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     from digitpad import cli
-    from digitpad.experiments import cli as experiment_cli
+    from digitpad.cli import experiment as experiment_cli
 
     monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: load_tiny(name))
     assert cli.main(["experiment", "reproduce", "--presets", "nope", "--out", str(tmp_path)]) == 1
@@ -205,7 +205,7 @@ def test_merge_rows_replaces_by_key_and_appends():
 
 def test_cli_reproduce_updates_its_table_one_preset_at_a_time(tmp_path, monkeypatch):
     from digitpad import cli
-    from digitpad.experiments import cli as experiment_cli
+    from digitpad.cli import experiment as experiment_cli
 
     monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: load_tiny(name))
     base = ["experiment", "reproduce", "--epochs", "1", "--out", str(tmp_path)]

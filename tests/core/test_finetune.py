@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from digitpad import cli
+from digitpad.cli import personal as personal_cli
 from digitpad.core import finetune as finetune_module
 from digitpad.core.checkpoints import load_checkpoint, save_checkpoint
 from digitpad.core.config import TrainConfig
@@ -222,7 +223,7 @@ def test_cli_finetune(capsys, monkeypatch, tmp_path, base_checkpoint, fixture_mn
     model = save_checkpoint(base_checkpoint, tmp_path / "base.safetensors")
     monkeypatch.setenv("DIGITPAD_HOME", str(tmp_path / "home"))
     loaded = []
-    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: loaded.append(name) or fixture_mnist)
+    monkeypatch.setattr(personal_cli, "load_data", lambda name, root, download=True: loaded.append(name) or fixture_mnist)
     code = cli.main(["finetune", "--model", str(model), "--out", str(tmp_path / "tuned.safetensors")])
     _, err = capsys.readouterr()
     assert code == 1 and "empty" in err  # no personal digits yet

@@ -58,7 +58,7 @@ def test_cli_hog_svm_writes_both_methods_and_plots_them(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     from digitpad import cli
     from digitpad.core.inference import default_model_path
-    from digitpad.experiments import cli as experiment_cli
+    from digitpad.cli import experiment as experiment_cli
 
     if not default_model_path().exists():
         pytest.skip("shipped model missing")
@@ -76,7 +76,7 @@ def test_cli_hog_svm_writes_both_methods_and_plots_them(tmp_path, monkeypatch):
 
 def test_cli_hog_svm_rejects_a_bad_model_before_training(tmp_path, monkeypatch, capsys):
     from digitpad import cli
-    from digitpad.experiments import cli as experiment_cli
+    from digitpad.cli import experiment as experiment_cli
     from digitpad.experiments import hog_svm
 
     bad = tmp_path / "bad.safetensors"

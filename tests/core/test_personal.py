@@ -335,6 +335,19 @@ def test_load_personal_dataset(monkeypatch, tmp_path):
     assert data.name == "personal" and data.train_labels.tolist() == [6]
 
 
+def test_load_dataset_personal_is_the_personal_set(monkeypatch, tmp_path):
+    """The one place that knows "personal" is a dataset choice: the CLI and the training panel ask it."""
+    from digitpad.core.datasets import load_dataset
+
+    monkeypatch.setenv("DIGITPAD_HOME", str(tmp_path))
+    with pytest.raises(DataError, match="empty"):
+        load_dataset("personal", tmp_path / "no-data-folder", download=False)
+    PersonalStore().add(digit(0), 6)
+    PersonalStore().add(digit(1), 2)
+    data = load_dataset("personal", download=False)
+    assert data.name == "personal" and sorted(data.train_labels.tolist()) == [2, 6] and len(data.test_labels) == 0
+
+
 # --- command line --------------------------------------------------------------------------
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
     code = cli.main(list(argv))

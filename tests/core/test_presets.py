@@ -217,6 +217,7 @@ def test_add_preset_registers(monkeypatch):
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_cli_train_uses_the_preset(name):
     from digitpad import cli
+    from digitpad.cli import train as train_cli
 
     args = cli.build_parser().parse_args(["train", "--preset", name, "--out", "model.safetensors"])
-    assert cli._train_config(args) == get_preset(name).config
+    assert train_cli.train_config(args) == get_preset(name).config

@@ -10,12 +10,11 @@ from PySide6.QtCore import QPointF, QTimer
 
 from digitpad.core.checkpoints import Checkpoint
 from digitpad.core.datasets import DownloadError
-from digitpad.core.events import Paused, StepsEnded, WeightsSnapshot, EpochEnded
+from digitpad.core.events import Paused, StepsEnded
 from digitpad.core.models import MODELS, build_model
 from digitpad.core.presets import PRESETS
 from digitpad.ui import training_worker
 from digitpad.ui.main_window import MainWindow
-from digitpad.ui.training_worker import EventThrottle
 
 RUN_TIMEOUT_MS = 60_000  # generous: two cores shared with other jobs
 
@@ -202,27 +201,3 @@ def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, 
     assert root == tmp_path / "shared" and roots == [root]
     assert panel.settings.value("data_dir") == str(root)
     assert panel.banner.isHidden()
-
-
-def test_event_throttle_merges_routine_events_and_keeps_order():
-    now = [0.0]
-    out = []
-    throttle = EventThrottle(out.append, min_interval_s=0.05, clock=lambda: now[0])
-
-    def steps(step, k):
-        return StepsEnded(1, step, np.arange(k, dtype=np.float32), 0.1, 100.0, 1.0, 0.5)
-
-    throttle.push(steps(2, 2))  # first one passes at once
-    now[0] = 0.01
-    throttle.push(steps(5, 3))
-    throttle.push(WeightsSnapshot(1, 5, np.zeros((2, 3, 3), np.float32)))
-    throttle.push(WeightsSnapshot(1, 6, np.ones((2, 3, 3), np.float32)))
-    assert len(out) == 1
-    throttle.push(EpochEnded(1, 0.5, 0.9, 0.4, 0.9, 0.1, 1.0, 1.0, True))  # flushes, then passes
-    assert [type(e).__name__ for e in out] == ["StepsEnded", "StepsEnded", "WeightsSnapshot", "EpochEnded"]
-    assert out[1].step == 5 and len(out[1].losses) == 3 and out[2].step == 6
-    now[0] = 0.02
-    throttle.push(steps(7, 1))
-    throttle.push(steps(8, 1))
-    throttle.flush()
-    assert out[-1].step == 8 and len(out[-1].losses) == 2

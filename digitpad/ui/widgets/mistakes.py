@@ -10,8 +10,7 @@ on the pad (``bus.exampleRequested``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -30,10 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.datasets import DATASETS, load_dataset
 from ...core.download import DataError
-from ...core.evaluation import evaluate_checkpoint
 from ...core.events import Evaluated
+from ...core.mistakes import MistakeSet, dataset_of, find_mistakes, load_test_split
 from .confusion_matrix import ConfusionMatrixView
 
 REPEAT_CLICK_S = 0.5  # a click and the activation it may also trigger (style, double-click) load once
@@ -41,44 +39,6 @@ THUMB_PX = 56  # 2x MNIST: strokes readable, ~20 digits per row in a wide dock
 SORT_CONFIDENT_FIRST, SORT_UNSURE_FIRST, SORT_INDEX = "confident", "unsure", "index"
 
 DataLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # dataset name -> (test images u8 (n, s, s), labels (n,))
-
-
-def load_test_split(name: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The verified test split of ``name``, from disk only: a viewer never starts a download."""
-    data = load_dataset(name, root, download=False)
-    return data.test_images, data.test_labels
-
-
-def dataset_of(checkpoint) -> str:
-    """The dataset whose test split judges ``checkpoint``: its own, or MNIST for anything else (personal)."""
-    name = str(checkpoint.meta.get("dataset", "mnist")).lower()
-    return name if name in DATASETS else "mnist"
-
-
-@dataclass(frozen=True)
-class MistakeSet:
-    """A model's mistakes on one test split."""
-
-    dataset: str
-    images: np.ndarray  # (n, s, s) uint8, ink = 255: the whole split
-    labels: np.ndarray  # (n,) int64
-    confusion: np.ndarray  # (10, 10) rows = true digit
-    wrong: np.ndarray  # (k,) int64 indices into the split
-    wrong_probabilities: np.ndarray  # (k, 10) calibrated
-    source: str  # "computed" or "training run"
-
-    @cached_property  # the gallery asks per item and per repaint: compute once
-    def predicted(self) -> np.ndarray:
-        return self.wrong_probabilities.argmax(1) if len(self.wrong) else np.zeros(0, np.int64)
-
-    @cached_property
-    def confidence(self) -> np.ndarray:
-        return self.wrong_probabilities.max(1) if len(self.wrong) else np.zeros(0, np.float32)
-
-    @property
-    def accuracy(self) -> float:
-        total = int(self.confusion.sum())
-        return float(np.trace(self.confusion)) / total if total else float("nan")
 
 
 class _Cancelled(Exception):
@@ -116,19 +76,9 @@ class EvaluationThread(QThread):
     def run(self) -> None:
         try:
             images, labels = self.data if self.data is not None else self.loader(self.dataset)
-            images, labels = np.asarray(images), np.asarray(labels, np.int64)
             if self._cancel:
                 return
-            if self.precomputed is not None:
-                event = self.precomputed
-                result = MistakeSet(self.dataset, images, labels, event.confusion, np.asarray(event.wrong_indices, np.int64),
-                                    np.asarray(event.wrong_probabilities, np.float32), "training run")
-            else:
-                self.progressed.emit(0, len(labels))
-                evaluation = evaluate_checkpoint(self.checkpoint, images, labels, progress=self._progress)
-                wrong = evaluation.wrong_indices
-                result = MistakeSet(self.dataset, images, labels, evaluation.confusion, wrong,
-                                    evaluation.probabilities[wrong].astype(np.float32), "computed")
+            result = find_mistakes(self.checkpoint, self.dataset, images, labels, self.precomputed, self._progress)
             self.evaluated.emit(result)
         except _Cancelled:
             return

@@ -53,21 +53,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import events as core_events
 from ...core.datasets import DigitData
-from ...core.events import EpochEnded, RunFailed, RunFinished, RunStarted, StepsEnded
-from ...core.personal import INDEX_JSON, LABELS_CSV, CorruptEntryWarning, Entry, ImportResult, PersonalStore
-from ...core.trainer import RunControl
-from ..training_worker import (
+from ...core.events import (
     DataLoaded,
     DataProgress,
     DataReady,
     DataUnavailable,
-    DownloadWorker,
-    FinetuneWorker,
+    EpochEnded,
+    FinetuneFinished,
+    FinetuneMeasured,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    StepsEnded,
     TaskDone,
     TaskFailed,
     TaskProgress,
+    TrainingEvent,
+)
+from ...core.personal import INDEX_JSON, LABELS_CSV, CorruptEntryWarning, Entry, ImportResult, PersonalStore
+from ...core.trainer import RunControl
+from ..training_worker import (
+    DownloadWorker,
+    FinetuneWorker,
     TaskWorker,
     WorkerThread,
     load_training_data,
@@ -780,7 +788,6 @@ class PersonalPanel(QWidget):
     def _on_finetune_event(self, event: object) -> None:
         if self._closing:
             return
-        finetune = _finetune_api()
         panel = self._training_panel() if self._guest else None
         if isinstance(event, RunStarted):
             self._started = True
@@ -788,7 +795,7 @@ class PersonalPanel(QWidget):
                 runner = getattr(self.finetune_thread.worker, "runner", None) if self.finetune_thread else None
                 trainer = getattr(runner, "trainer", None)
                 self.bus.trainingStarted.emit(getattr(trainer, "config", None))
-        if type(event).__module__ == core_events.__name__:
+        if isinstance(event, TrainingEvent):
             if self._started and self.bus is not None:
                 self.bus.trainingEvent.emit(event)
             if panel is not None:
@@ -798,7 +805,7 @@ class PersonalPanel(QWidget):
                              f"{event.test_size:,} {BASE_TITLE} test digits…")
         elif isinstance(event, DataUnavailable):
             self._on_base_missing(event)
-        elif isinstance(event, finetune.FinetuneMeasured):
+        elif isinstance(event, FinetuneMeasured):
             self._on_measured(event)
         elif isinstance(event, RunStarted):
             self.finetune_progress.setRange(0, 1000)
@@ -815,7 +822,7 @@ class PersonalPanel(QWidget):
         elif isinstance(event, RunFinished):
             self.finetune_progress.setRange(0, 0)
             self._set_status("Measuring the fine-tuned model…")
-        elif isinstance(event, finetune.FinetuneFinished):
+        elif isinstance(event, FinetuneFinished):
             self._on_finetuned(event.result)
         elif isinstance(event, RunFailed):
             self._failure = event.message

@@ -1,7 +1,8 @@
 """Live training curves: loss per batch, accuracy (or error) per epoch, learning rate.
 
-Every curve is one ``PlotDataItem`` created once and fed from a growing numpy buffer. Events only
-append to the buffers and mark the view dirty; a single-shot timer redraws at most
+Every curve is one ``PlotDataItem`` created once and fed from the growing numpy buffers of a
+``core.history.RunHistory`` (the numbers, Qt-free). Events only append to the buffers and mark
+the view dirty; a single-shot timer redraws at most
 ``REDRAW_INTERVAL_MS`` later with ``setData`` (pyqtgraph's scrollingPlots recipe), with peak
 downsampling and clip-to-view so a long run costs the same to draw as a short one. Hovering a plot
 shows the values under the cursor (rate-limited with ``SignalProxy``).
@@ -17,8 +18,6 @@ repainting, and the training UI's share of the GUI thread fell from ~33% to ~5% 
 
 from __future__ import annotations
 
-import csv
-import math
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +27,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from ...core.events import EpochEnded, Evaluated, RunStarted, StepsEnded
+from ...core.events import RunStarted, StepsEnded
+from ...core.history import RunHistory, export_csv
 
 REDRAW_INTERVAL_MS = 100  # 10 redraws a second at most, only when something changed (see above)
 HOVER_RATE_HZ = 30
-SMOOTHING = 0.95  # EMA weight of the smoothed loss (debiased, as TensorBoard's smoothing)
 ERROR_FLOOR = 1e-4  # a perfect epoch still has a place on the log axis
 EXPORT_MIN_HEIGHT_PX = 600
 LEFT_AXIS_WIDTH_PX = 52
@@ -43,56 +42,6 @@ VAL_LOSS_PEN = pg.mkPen(QColor(220, 120, 30), width=2)
 TRAIN_ACC_PEN = pg.mkPen(QColor(30, 80, 200), width=2)
 VAL_ACC_PEN = pg.mkPen(QColor(220, 120, 30), width=2)
 LR_PEN = pg.mkPen(QColor(60, 150, 80), width=2)
-
-
-class GrowingColumns:
-    """Rows of floats appended at the end; capacity doubles when full (no per-append copy).
-
-    ``column(i)`` is a view of the filled part, valid until the next append.
-    """
-
-    def __init__(self, columns: int, capacity: int = 1024):
-        self._data = np.empty((capacity, columns), np.float64)
-        self._n = 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    def append(self, rows: np.ndarray) -> None:
-        rows = np.atleast_2d(np.asarray(rows, np.float64))
-        need = self._n + len(rows)
-        if need > len(self._data):
-            bigger = np.empty((max(need, 2 * len(self._data)), self._data.shape[1]), np.float64)
-            bigger[: self._n] = self._data[: self._n]
-            self._data = bigger
-        self._data[self._n : need] = rows
-        self._n = need
-
-    def column(self, i: int) -> np.ndarray:
-        return self._data[: self._n, i]
-
-    def rows(self) -> np.ndarray:
-        return self._data[: self._n]
-
-    def clear(self) -> None:
-        self._n = 0
-
-
-def ema(values: np.ndarray, weight: float, state: tuple[float, int] = (0.0, 0)) -> tuple[np.ndarray, tuple[float, int]]:
-    """Debiased exponential moving average of ``values``, continuing from ``state``.
-
-    Returns the smoothed values and the new state ``(biased average, count)``.
-    """
-    average, count = state
-    out = np.empty(len(values), np.float64)
-    for i, value in enumerate(np.asarray(values, np.float64)):
-        if not math.isfinite(value):
-            out[i] = average / (1 - weight**count) if count else value
-            continue
-        average = weight * average + (1 - weight) * value
-        count += 1
-        out[i] = average / (1 - weight**count)
-    return out, (average, count)
 
 
 def _plot(name: str, accessible: str, title: str, left: str, bottom: str) -> pg.PlotWidget:
@@ -177,18 +126,16 @@ class TrainingCurves(QWidget):
         self.redraw_timer.timeout.connect(self.redraw)
         self.redraws = 0  # for tests and the benchmark
         self.peak_lr: float | None = None  # set before a run: the lr axis is fixed, not re-ranged per report
+        self.history = RunHistory()
         self.clear()
 
     # --- data ---------------------------------------------------------------------------------
 
     def clear(self) -> None:
-        self.steps = GrowingColumns(3)  # step, loss, smoothed loss
-        self.lrs = GrowingColumns(2)  # step, lr
-        self.epochs = GrowingColumns(8)  # epoch, step, train loss, train acc, val loss, val acc, lr, seconds
-        self.test_accuracy: float | None = None
-        self._ema_state = (0.0, 0)
-        self._steps_per_epoch = 0
-        self._loss_top = 0.0  # the loss axis shows [0, highest loss]: it changes only on a new high
+        self.history.clear()
+        self._reset_view()
+
+    def _reset_view(self) -> None:
         self._loss_top_shown = 0.0
         self._follow_loss = True  # until the user pans or zooms the loss plot
         self._dirty = {"steps", "epochs"}
@@ -197,6 +144,12 @@ class TrainingCurves(QWidget):
         self.loss_plot.getPlotItem().enableAutoRange(y=False)  # _range_loss_axis does it
         self.redraw()
 
+    # The history's buffers, read by the hover text, the exports, tests and benchmarks.
+    steps = property(lambda self: self.history.steps)  # step, loss, smoothed loss
+    lrs = property(lambda self: self.history.lrs)  # step, lr
+    epochs = property(lambda self: self.history.epochs)  # core.history.EPOCH_COLUMNS
+    test_accuracy = property(lambda self: self.history.test_accuracy)
+
     @property
     def loss_count(self) -> int:
         """Batch losses received so far."""
@@ -204,9 +157,9 @@ class TrainingCurves(QWidget):
 
     def add_event(self, event: object) -> None:
         """Take one core event; the plots follow at the next redraw tick."""
-        if isinstance(event, RunStarted):
-            self.clear()
-            self._steps_per_epoch = event.steps_per_epoch
+        changed = self.history.add(event)
+        if changed == "started":
+            self._reset_view()
             # The whole run's width from the start: the x axes never change while it grows (each
             # axis change re-renders its tick labels: the dearest part of a redraw).
             total = max(1, event.epochs * event.steps_per_epoch)
@@ -215,29 +168,11 @@ class TrainingCurves(QWidget):
             self.accuracy_plot.getPlotItem().setXRange(0.5, event.epochs + 0.5, padding=0)
             if self.peak_lr:
                 self.lr_plot.getPlotItem().setYRange(0, self.peak_lr, padding=0.05)
-            return
-        elif isinstance(event, StepsEnded):
-            losses = np.asarray(event.losses, np.float64)
-            if len(losses) == 0:
-                return
-            smoothed, self._ema_state = ema(losses, SMOOTHING, self._ema_state)
-            finite = losses[np.isfinite(losses)]
-            if len(finite):
-                self._loss_top = max(self._loss_top, float(finite.max()))
-            first = event.step - len(losses) + 1
-            self.steps.append(np.column_stack([np.arange(first, event.step + 1), losses, smoothed]))
-            self.lrs.append([event.step, event.lr])
+        elif changed == "steps":
             if self.peak_lr and event.lr > self.peak_lr * 1.05:  # a schedule beyond its peak: follow it
                 self.lr_plot.getPlotItem().enableAutoRange(y=True)
             self._mark_dirty("steps")
-            return
-        elif isinstance(event, EpochEnded):
-            step = event.epoch * self._steps_per_epoch if self._steps_per_epoch else event.epoch
-            self.epochs.append([event.epoch, step, event.train_loss, event.train_accuracy, event.val_loss,
-                                event.val_accuracy, event.lr, event.elapsed_s])
-            self._mark_dirty("epochs")
-        elif isinstance(event, Evaluated) and event.split == "test":
-            self.test_accuracy = float(event.accuracy)
+        elif changed == "epochs":
             self._mark_dirty("epochs")
 
     def _mark_dirty(self, group: str) -> None:
@@ -278,11 +213,12 @@ class TrainingCurves(QWidget):
         # pyqtgraph's auto-range would re-range (and re-render the tick labels) on every report as
         # the lowest loss falls; [0, highest loss] changes only when a new high arrives.
         view = self.loss_plot.getPlotItem().getViewBox()
-        if not self._follow_loss or view.autoRangeEnabled()[1] or self._loss_top <= 0:
+        top = self.history.loss_top
+        if not self._follow_loss or view.autoRangeEnabled()[1] or top <= 0:
             return  # the user has taken over (the "A" button gives pyqtgraph's auto-range back)
-        if self._loss_top != self._loss_top_shown:
-            self._loss_top_shown = self._loss_top
-            view.setYRange(0, self._loss_top, padding=0.02)
+        if top != self._loss_top_shown:
+            self._loss_top_shown = top
+            view.setYRange(0, top, padding=0.02)
 
     def _on_loss_range_changed_by_user(self, *_args) -> None:
         self._follow_loss = False
@@ -369,25 +305,7 @@ class TrainingCurves(QWidget):
 
     def export_csv(self, path: str | Path) -> tuple[Path, Path]:
         """Per-epoch metrics to ``path`` and per-batch losses to ``<stem>-batches.csv`` beside it."""
-        path = Path(path)
-        batches = path.with_name(f"{path.stem}-batches{path.suffix or '.csv'}")
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "elapsed_s"])
-            for row in self.epochs.rows():
-                writer.writerow([int(row[0]), int(row[1]), *(f"{v:.6g}" for v in row[2:])])
-            if self.test_accuracy is not None:
-                writer.writerow([])
-                writer.writerow(["test_accuracy", f"{self.test_accuracy:.6g}"])
-        rows, lrs = self.steps.rows(), self.lrs.rows()
-        # The lr comes once per report: each batch gets the one of the report that covers it.
-        covering = np.minimum(np.searchsorted(lrs[:, 0], rows[:, 0]), max(len(lrs) - 1, 0))
-        with open(batches, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["step", "loss", "smoothed_loss", "lr"])
-            for (step, loss, smoothed), j in zip(rows, covering):
-                writer.writerow([int(step), f"{loss:.6g}", f"{smoothed:.6g}", f"{lrs[j, 1]:.6g}" if len(lrs) else ""])
-        return path, batches
+        return export_csv(self.history, path)
 
 
 def _nearest(xs: np.ndarray, x: float) -> int:

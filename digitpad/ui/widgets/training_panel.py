@@ -37,10 +37,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import events as core_events
 from ...core.config import OPTIMIZERS, TrainConfig
 from ...core.datasets import DATASETS
 from ...core.events import (
+    DataLoaded,
+    DataLoading,
+    DataProgress,
+    DataReady,
+    DataUnavailable,
     EpochEnded,
     Evaluated,
     Paused,
@@ -48,6 +52,7 @@ from ...core.events import (
     RunFinished,
     RunStarted,
     StepsEnded,
+    TrainingEvent,
 )
 from ...core.inference import available_devices, select_device
 from ...core.models import MODELS
@@ -56,11 +61,6 @@ from ...core.trainer import RunControl
 from .. import settings as app_settings
 from ..bus import AppBus
 from ..training_worker import (
-    DataLoaded,
-    DataLoading,
-    DataProgress,
-    DataReady,
-    DataUnavailable,
     DownloadWorker,
     TrainingWorker,
     WorkerThread,
@@ -514,7 +514,7 @@ class TrainingPanel(QWidget):
             return
         if isinstance(event, RunStarted):
             self._on_run_started(event)
-        if type(event).__module__ == core_events.__name__ and self._started:
+        if isinstance(event, TrainingEvent) and self._started:
             self.bus.trainingEvent.emit(event)
         self.curves.add_event(event)
         if isinstance(event, StepsEnded):
@@ -590,8 +590,7 @@ class TrainingPanel(QWidget):
         self._show_steps()
         self._progress_timer.stop()
         self.last_result = event
-        worker = self.run_thread.worker if self.run_thread is not None else None
-        checkpoint = getattr(getattr(worker, "trainer", None), "checkpoint", None)
+        checkpoint = event.checkpoint
         self.progress.setValue(PROGRESS_STEPS if not event.stopped else self.progress.value())
         how = f"Stopped after {event.epochs_done} of {self._epochs} epochs" if event.stopped else f"Trained {event.epochs_done} epochs"
         test = f"Test accuracy {event.test_accuracy * 100:.2f}%" if event.test_accuracy is not None else "No test digits"

@@ -1,7 +1,6 @@
-"""``digitpad experiment NAME``: run one of the seed experiments, write its CSV and PNG.
+"""``digitpad experiment NAME``: run one of the seed experiments (``digitpad.experiments``), write its CSV and PNG.
 
-Importing this module registers the sub-command with ``digitpad.cli`` (which imports it when
-present). Each experiment writes ``<out>/<name>.csv`` and, with matplotlib installed,
+Each experiment writes ``<out>/<name>.csv`` and, with matplotlib installed,
 ``<out>/<name>.png``; ``digitpad experiment plot`` redraws the PNGs from the CSV files.
 """
 
@@ -11,9 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from digitpad import cli as _cli
-
-from .suite import EXPERIMENTS, ExperimentError
+from ..experiments.suite import EXPERIMENTS, ExperimentError
+from .common import DATA_HELP, EXIT_OK, CliError, load_data
 
 DEFAULT_REPRODUCE = "torch5-usps,default-usps,lasagne-5,bastani-wang,bastani-wang-h10,tflearn"
 
@@ -24,7 +22,7 @@ def _log(message: str) -> None:
 
 def _load_data(name: str, root):
     """The data set, verified, as the train command loads it (tests replace this)."""
-    return _cli._load_data(name, root)
+    return load_data(name, root)
 
 
 def _ints(text: str | None) -> list[int] | None:
@@ -38,17 +36,17 @@ def _floats(text: str | None) -> list[float] | None:
 def _budget(args, default_steps: int) -> dict:
     """--steps or --budget-s (not both); neither: ``default_steps``."""
     if args.steps is not None and args.budget_s is not None:
-        raise _cli.CliError("give --steps or --budget-s, not both")
+        raise CliError("give --steps or --budget-s, not both")
     if args.budget_s is not None:
         return {"budget_s": args.budget_s}
     return {"steps": args.steps if args.steps is not None else default_steps}
 
 
 def cmd_experiment(args) -> int:
-    from . import suite
+    from ..experiments import suite
 
     if args.threads < 1:
-        raise _cli.CliError("--threads must be at least 1")
+        raise CliError("--threads must be at least 1")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = args.name
@@ -103,7 +101,7 @@ def cmd_experiment(args) -> int:
         elif name == "hog-svm":
             import torch
 
-            from .hog_svm import compare
+            from ..experiments.hog_svm import compare
 
             torch.set_num_threads(args.threads)
             rows = compare(load("mnist"), epochs=args.epochs or 15, checkpoint_path=args.model, log=_log)
@@ -111,19 +109,20 @@ def cmd_experiment(args) -> int:
         for path in written:
             print(f"wrote {path}")
         if name == "plot" or not args.no_plot:
-            from .plots import plot_all
+            from ..experiments.plots import plot_all
 
             for png in plot_all(out, None if name == "plot" else EXPERIMENTS[name].csv_names):
                 print(f"plotted {png}")
     except ExperimentError as error:
-        raise _cli.CliError(str(error)) from None
+        raise CliError(str(error)) from None
     except RuntimeError as error:  # a training run failed
-        raise _cli.CliError(str(error)) from None
+        raise CliError(str(error)) from None
     print(f"experiment {name} took {time.perf_counter() - start:.0f}s", file=sys.stderr)
-    return _cli.EXIT_OK
+    return EXIT_OK
 
 
-def add_experiment_command(commands) -> None:
+def add_commands(commands) -> None:
+    """Add ``experiment`` to the ``digitpad`` parser."""
     listing = "; ".join(f"{e.name}: {e.description}" for e in EXPERIMENTS.values())
     parser = commands.add_parser(
         "experiment",
@@ -132,7 +131,7 @@ def add_experiment_command(commands) -> None:
     )
     parser.add_argument("name", choices=list(EXPERIMENTS), metavar="NAME", help=", ".join(EXPERIMENTS))
     parser.add_argument("--out", default="digitpad-experiments", help="folder for the CSV and PNG files")
-    parser.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
+    parser.add_argument("--data", help=DATA_HELP)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per run (default 1)")
     parser.add_argument("--steps", type=int,
                         help="sweeps and train-fraction: training batches per point (default 100 and 300)")
@@ -149,7 +148,3 @@ def add_experiment_command(commands) -> None:
     parser.add_argument("--model", help="hog-svm: the CNN checkpoint to compare with (default: the shipped model)")
     parser.add_argument("--no-plot", action="store_true", help="write the CSV only")
     parser.set_defaults(func=cmd_experiment)
-
-
-if add_experiment_command not in _cli._EXTENSIONS:
-    _cli._EXTENSIONS.append(add_experiment_command)

@@ -1,0 +1,44 @@
+"""``digitpad models`` (architectures and presets) and ``digitpad download`` (fetch and verify a data set)."""
+
+from __future__ import annotations
+
+from .common import DATA_HELP, EXIT_OK, bytes_progress
+
+
+def cmd_models(args) -> int:
+    from ..core.models import MODELS
+    from ..core.presets import PRESETS
+
+    width = max(len(n) for n in MODELS)
+    print("architectures:")
+    for name, info in MODELS.items():
+        print(f"  {name:<{width}}  {info.description}")
+    print("presets (digitpad train --preset NAME):")
+    width = max(len(n) for n in PRESETS)
+    for name, preset in PRESETS.items():
+        print(f"  {name:<{width}}  {preset.description}")
+    return EXIT_OK
+
+
+def cmd_download(args) -> int:
+    from ..core.datasets import ensure_dataset
+
+    bar, report = bytes_progress(f"downloading {args.dataset}")
+    try:
+        folder = ensure_dataset(args.dataset, args.data, download=True, progress=report, force=args.force)
+    finally:
+        bar.close()
+    print(f"{args.dataset}: verified files in {folder}")
+    return EXIT_OK
+
+
+def add_commands(commands) -> None:
+    """Add ``models`` and ``download`` to the ``digitpad`` parser."""
+    models = commands.add_parser("models", help="list architectures and presets")
+    models.set_defaults(func=cmd_models)
+
+    download = commands.add_parser("download", help="download and verify a dataset")
+    download.add_argument("dataset", choices=["mnist", "usps"])
+    download.add_argument("--force", action="store_true", help="download again even if present")
+    download.add_argument("--data", help=DATA_HELP)
+    download.set_defaults(func=cmd_download)

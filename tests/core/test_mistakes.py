@@ -1,0 +1,60 @@
+"""The Mistakes viewer's numbers, Qt-free: a model's mistakes on a test split (core.mistakes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitpad.core.checkpoints import Checkpoint
+from digitpad.core.download import DataError
+from digitpad.core.evaluation import evaluate_checkpoint
+from digitpad.core.events import Evaluated
+from digitpad.core.mistakes import MistakeSet, dataset_of, find_mistakes, load_test_split
+from digitpad.core.models import build_model
+
+
+@pytest.fixture(scope="module")
+def checkpoint():
+    model = build_model("digitpad", width=8, hidden=16).eval()
+    return Checkpoint.from_model(model, {"dataset": "mnist", "normalization": [0.13, 0.31]})
+
+
+def test_find_mistakes_evaluates_and_reports_progress(checkpoint, tiny_digits):
+    images, labels = tiny_digits.test_images, tiny_digits.test_labels
+    seen = []
+    found = find_mistakes(checkpoint, "mnist", images, labels, progress=lambda done, total: seen.append((done, total)))
+    expected = evaluate_checkpoint(checkpoint, images, labels)
+    assert found.source == "computed" and found.dataset == "mnist"
+    np.testing.assert_array_equal(found.wrong, expected.wrong_indices)
+    np.testing.assert_array_equal(found.confusion, expected.confusion)
+    assert found.accuracy == pytest.approx(expected.accuracy)
+    np.testing.assert_array_equal(found.predicted, expected.probabilities[found.wrong].argmax(1))
+    assert np.all(found.predicted != labels[found.wrong])
+    assert seen[0] == (0, len(labels)) and seen[-1][0] == len(labels)
+
+
+def test_find_mistakes_reuses_a_run_evaluation(checkpoint, tiny_digits):
+    confusion = np.zeros((10, 10), np.int64)
+    confusion[0, 0], confusion[3, 5] = 8, 2
+    event = Evaluated("test", 0.8, 0.5, confusion, np.array([4, 7]), np.eye(10, dtype=np.float32)[[5, 5]] * 0.9)
+    found = find_mistakes(checkpoint, "mnist", tiny_digits.test_images, tiny_digits.test_labels, precomputed=event)
+    assert found.source == "training run" and found.wrong.tolist() == [4, 7]
+    assert found.predicted.tolist() == [5, 5] and found.confidence.tolist() == pytest.approx([0.9, 0.9])
+    assert found.accuracy == pytest.approx(0.8)
+
+
+def test_an_empty_mistake_set():
+    empty = MistakeSet("mnist", np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), np.zeros((10, 10), np.int64),
+                       np.zeros(0, np.int64), np.zeros((0, 10), np.float32), "computed")
+    assert len(empty.predicted) == len(empty.confidence) == 0 and np.isnan(empty.accuracy)
+
+
+def test_dataset_of_and_load_test_split_never_download(checkpoint, tmp_path):
+    assert dataset_of(checkpoint) == "mnist"
+    checkpoint.meta["dataset"] = "personal"
+    try:
+        assert dataset_of(checkpoint) == "mnist"  # judged on MNIST's test split
+    finally:
+        checkpoint.meta["dataset"] = "mnist"
+    with pytest.raises(DataError):
+        load_test_split("usps", tmp_path / "empty")
