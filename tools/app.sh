@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh
 if [ $# -eq 0 ] || [ "$1" = gui ]; then
   # Before Qt aborts with "could not load the Qt platform plugin", name the missing system packages.
-  .venv/bin/python -m digitpad.ui.qt_check || exit 1
+  .venv/bin/python -m digitpad.qt_check || exit 1
 fi
 exec .venv/bin/digitpad "$@"

@@ -83,7 +83,7 @@ def _onnx_bytes(model: torch.nn.Module, example: torch.Tensor, metadata: dict[st
         import onnxscript  # noqa: F401
     except ImportError as error:
         raise ExportError(f"ONNX export needs the optional packages onnx and onnxscript ({error.name} is missing): "
-                          "pip install 'digitpad[export]'") from None
+                          "pip install 'digitpad[export]' adds them") from None
     batch = torch.export.Dim("batch", min=1)
     with torch.no_grad(), _quiet_exporter():
         program = torch.onnx.export(model, (example,), input_names=["image"], output_names=["probabilities"],

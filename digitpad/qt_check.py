@@ -3,8 +3,9 @@
 On a minimal Linux desktop Qt aborts with "Could not load the Qt platform plugin xcb" when system
 libraries of the X11 plugin are missing. This finds them (``ldd`` on the plugin, plus the
 xcb-cursor library that Qt opens at run time) and names the packages to install for the
-distribution in ``/etc/os-release``. ``python -m digitpad.ui.qt_check`` exits 1 with that message;
-``tools/app.sh`` runs it first and ``digitpad doctor`` reports it. Imports no Qt module.
+distribution in ``/etc/os-release``. ``python -m digitpad.qt_check`` exits 1 with that message;
+``tools/app.sh`` runs it first and ``digitpad doctor`` reports it. It imports no Qt module, so it
+lives beside the two front ends rather than in the UI, and the command line may use it.
 """
 
 from __future__ import annotations

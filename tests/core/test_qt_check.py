@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digitpad.ui import qt_check
+from digitpad import qt_check
 
 DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n'
 UBUNTU = "ID=ubuntu\nID_LIKE=debian\n"
@@ -58,6 +58,7 @@ def test_no_display_is_said_plainly():
 
 
 def test_the_real_plugin_is_found_and_checked():
+    pytest.importorskip("PySide6")
     plugin = qt_check.xcb_plugin()
     assert plugin is not None and plugin.name == "libqxcb.so"
     assert all(name.startswith("lib") and ".so" in name for name in qt_check.missing_libraries(plugin))
