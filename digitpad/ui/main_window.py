@@ -35,6 +35,7 @@ from ..core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, sav
 from ..core.inference import Predictor, available_devices, default_model_path
 from . import settings as app_settings
 from .bus import AppBus
+from .runs import RunController
 from .widgets.canvas import DrawingCanvas, image_to_pixmap
 from .widgets.probability_bars import ProbabilityChart
 
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.bus = AppBus(self)
         self.settings = app_settings.open_settings()
+        self.runs = RunController(self.bus, self.settings, self)  # starts every run and task
         self.checkpoint: Checkpoint | None = None
         self.model_path: Path | None = None
         self.predictor: Predictor | None = None
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.canvas.drawingChanged.connect(self._on_drawing_changed)
         self.canvas.historyChanged.connect(self._update_history_actions)
         self.bus.exampleRequested.connect(self._on_example_requested)
+        self.bus.runStarted.connect(self._on_run_started)
         self.bus.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.setAcceptDrops(True)
         self.resize(1280, 820)
@@ -295,6 +298,13 @@ class MainWindow(QMainWindow):
         if bottom:
             self.resizeDocks([bottom[0]], [300], Qt.Orientation.Vertical)
 
+    def _on_run_started(self, run) -> None:
+        """A run that the Training dock did not start (a fine-tune) is drawn there: show it."""
+        dock = self.docks.get("training")
+        if dock is not None and run.kind != "training":
+            dock.show()
+            dock.raise_()
+
     def _update_history_actions(self) -> None:
         self.actions["undo"].setEnabled(self.canvas.can_undo())
         self.actions["redo"].setEnabled(self.canvas.can_redo())
@@ -493,7 +503,8 @@ class MainWindow(QMainWindow):
         self.pen_slider.setValue(app_settings.read(self.settings, "pen_width", int(self.canvas.pen_width), int))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        for widget in self.dock_widgets.values():  # let a running training stop cleanly first
+        self.runs.shutdown()  # every run and task stops within a batch (or chunk, or file); nothing saved
+        for widget in self.dock_widgets.values():
             shutdown = getattr(widget, "shutdown", None)
             if shutdown is not None:
                 shutdown()

@@ -7,12 +7,12 @@ read on first need (reading costs ~0.4 ms a digit, so a hidden dock costs start-
 when the dock is shown and the folder changed meanwhile (the CLI may have added digits), and after
 an import. A hidden dock does not redraw; it catches up when shown.
 
-Slow work runs on worker threads (``training_worker.WorkerThread``), never on the GUI thread:
-import and export (every file is fsynced) and fine-tuning. Fine-tuning (``core.finetune.Finetuner``)
-loads MNIST to replay, measures the model before, trains, measures after; its progress and curves
-are shown in the Training dock (``TrainingPanel.begin_guest_run``) and its core events go out on
-``bus.trainingEvent`` like a training run's, so the kernel viewer follows the weights. At the end
-the fine-tuned model becomes the pad's model and "Save model as..." is offered.
+Slow work runs on worker threads started by the window's ``ui.runs.RunController``, never on the
+GUI thread: import and export (every file is fsynced) and fine-tuning. Fine-tuning
+(``core.finetune.Finetuner``) loads MNIST to replay, measures the model before, trains, measures
+after; it is a run like training, so the Training dock draws its progress and curves from the bus
+and its core events go out on ``bus.trainingEvent``, so the kernel viewer follows the weights. At
+the end the fine-tuned model becomes the pad's model and "Save model as..." is offered.
 
 Damaged entries never fail the dock: they are skipped and counted in a warning line.
 
@@ -69,18 +69,13 @@ from ...core.events import (
     TaskDone,
     TaskFailed,
     TaskProgress,
-    TrainingEvent,
 )
 from ...core.personal import INDEX_JSON, LABELS_CSV, CorruptEntryWarning, Entry, ImportResult, PersonalStore
 from ...core.trainer import RunControl
-from ..training_worker import (
-    DownloadWorker,
-    FinetuneWorker,
-    TaskWorker,
-    WorkerThread,
-    load_training_data,
-)
+from ..runs import Run, RunController
+from ..workers import DownloadWorker, FinetuneWorker, TaskWorker, WorkerThread, load_training_data
 from .correction_bar import CorrectionBar, digit_count_text
+from ..bus import AppBus
 from .training_panel import show_download_progress
 
 THUMB_PX = 56  # 2x the stored 28x28: strokes readable, a dozen per row in the dock
@@ -312,10 +307,10 @@ class PersonalPanel(QWidget):
 
     Events (on ``bus``)
     -------------------
-    For a fine-tuning run, like a training run's: trainingStarted(TrainConfig) when its training
-    begins, trainingEvent(event) for every core event, trainingFinished(Checkpoint or None) at the
-    end; modelChanged through ``window.set_checkpoint``; statusMessage for saves, deletes, exports
-    and imports.
+    A fine-tune is a run of the ``RunController``, which tells the bus (trainingStarted,
+    trainingEvent, trainingFinished; runStarted, runEvent, runEnded, with this panel's summary);
+    modelChanged through ``window.set_checkpoint``; statusMessage for saves, deletes, exports and
+    imports.
 
     Inspectable: ``digits`` (the shared ``PersonalDigits``), ``gallery_model``, ``last_result``
     (the last ``FinetuneResult``), ``finetuning`` (a run is going), ``task_running``.
@@ -327,6 +322,7 @@ class PersonalPanel(QWidget):
         self.setAccessibleName("My digits")
         self.window_ = window
         self.bus = window.bus if window is not None else None
+        self.runs: RunController = window.runs if window is not None else RunController(AppBus(self), parent=self)
         self.digits = digits if digits is not None else PersonalDigits(parent=self)
         self.correction_bar: CorrectionBar | None = None
         self.base_loader: DataLoader | None = None  # None: the Training panel's loader and data folder
@@ -338,8 +334,7 @@ class PersonalPanel(QWidget):
         self.task_thread: WorkerThread | None = None
         self._task_kind = ""
         self._digit: int | None = None  # the gallery shows only this digit; None: all
-        self._started = False  # trainingStarted went out for the current fine-tune
-        self._guest = False  # the Training panel shows the current fine-tune
+        self._run: Run | None = None  # the fine-tune going now
         self._failure = ""
         self._last_progress_s = -float("inf")
         self._closing = False
@@ -639,14 +634,12 @@ class PersonalPanel(QWidget):
 
     def _start_task(self, kind: str, job) -> None:
         self._task_kind = kind
-        self.task_thread = WorkerThread(TaskWorker(job), f"digitpad-personal-{kind}", self)
-        self.task_thread.event.connect(self._on_task_event)
-        self.task_thread.finished.connect(self._on_task_ended)
+        self.task_thread = self.runs.start(Run(kind), TaskWorker(job), self._on_task_event, self._on_task_ended,
+                                           f"digitpad-personal-{kind}")
         self.task_progress.setRange(0, 0)
         self.task_progress.setFormat(f"{kind.capitalize()}ing…")
         self.task_progress.setVisible(True)
         self._update_buttons()
-        self.task_thread.start()
 
     @Slot(object)
     def _on_task_event(self, event: object) -> None:
@@ -682,9 +675,7 @@ class PersonalPanel(QWidget):
 
     @Slot()
     def _on_task_ended(self) -> None:
-        thread, self.task_thread = self.task_thread, None
-        if thread is not None:
-            thread.deleteLater()
+        self.task_thread = None
         self.task_progress.setVisible(False)
         if not self._closing:
             self.digits.reload()  # an import added files; an export may have met damaged ones
@@ -695,17 +686,10 @@ class PersonalPanel(QWidget):
     def finetuning(self) -> bool:
         return self.finetune_thread is not None or self.download_thread is not None
 
-    def _training_panel(self):
-        widgets = getattr(self.window_, "dock_widgets", {}) if self.window_ is not None else {}
-        return widgets.get("training")
-
     def _base_loader(self) -> tuple[DataLoader, Path | None]:
         if self.base_loader is not None:
             return self.base_loader, None
-        panel = self._training_panel()
-        if panel is not None:  # the same data folder (and "Use folder...") as training
-            return panel.data_loader, panel.data_root
-        return load_training_data, None
+        return load_training_data, self.runs.data_root  # the data folder training uses ("Use folder...")
 
     def _update_buttons(self) -> None:
         if not self.isVisible():  # a hidden dock catches up in showEvent (and reads nothing now)
@@ -738,8 +722,7 @@ class PersonalPanel(QWidget):
         if not self.digits.entries:
             self._set_status("No digits yet: draw some on the pad and label them under the reading.", error=True)
             return False
-        panel = self._training_panel()
-        if panel is not None and getattr(panel, "busy", False):
+        if self.runs.busy:
             self._set_status("The Training panel is busy: fine-tune when its run is over.", error=True)
             return False
         finetune = _finetune_api()
@@ -753,11 +736,7 @@ class PersonalPanel(QWidget):
         loader, root = self._base_loader()
         self.control = RunControl()
         worker = FinetuneWorker(checkpoint, personal, config, self.control, loader, root)
-        self.finetune_thread = WorkerThread(worker, "digitpad-finetune", self)
-        self.finetune_thread.event.connect(self._on_finetune_event)
-        self.finetune_thread.finished.connect(self._on_finetune_ended)
         self.last_result = None
-        self._started = False
         self._failure = ""
         self._last_progress_s = -float("inf")
         self.download_button.setVisible(False)
@@ -767,13 +746,11 @@ class PersonalPanel(QWidget):
         self.finetune_progress.setFormat("Starting…")
         self.finetune_progress.setVisible(True)
         self._set_status(f"Reading {BASE_TITLE}…")
-        self._guest = bool(panel is not None and panel.begin_guest_run(RUN_TITLE, config.lr))
-        if self._guest and self.window_ is not None and "training" in self.window_.docks:
-            dock = self.window_.docks["training"]
-            dock.show()
-            dock.raise_()
+        # The trainer's config, for the viewers (bus.trainingStarted); its lr tops the curves' lr axis.
+        self._run = Run("finetune", RUN_TITLE, finetune.train_config(checkpoint, config), config.lr)
+        self.finetune_thread = self.runs.start(self._run, worker, self._on_finetune_event, self._on_finetune_ended,
+                                               "digitpad-finetune")
         self._update_buttons()
-        self.finetune_thread.start()
         return True
 
     @Slot()
@@ -788,18 +765,6 @@ class PersonalPanel(QWidget):
     def _on_finetune_event(self, event: object) -> None:
         if self._closing:
             return
-        panel = self._training_panel() if self._guest else None
-        if isinstance(event, RunStarted):
-            self._started = True
-            if self.bus is not None:
-                runner = getattr(self.finetune_thread.worker, "runner", None) if self.finetune_thread else None
-                trainer = getattr(runner, "trainer", None)
-                self.bus.trainingStarted.emit(getattr(trainer, "config", None))
-        if isinstance(event, TrainingEvent):
-            if self._started and self.bus is not None:
-                self.bus.trainingEvent.emit(event)
-            if panel is not None:
-                panel.show_guest_event(event)
         if isinstance(event, DataLoaded):
             self._set_status(f"Measuring the model on your {len(self.digits.entries)} digits and "
                              f"{event.test_size:,} {BASE_TITLE} test digits…")
@@ -867,25 +832,16 @@ class PersonalPanel(QWidget):
 
     @Slot()
     def _on_finetune_ended(self) -> None:
-        thread, self.finetune_thread = self.finetune_thread, None
-        if thread is not None:
-            thread.deleteLater()
+        """The thread has stopped: leave the run's summary (the Training dock shows it), update."""
+        self.finetune_thread = None
         self.finetune_progress.setVisible(False)
-        result = self.last_result
-        if self._guest:
-            self._guest = False
-            panel = self._training_panel()
-            if panel is not None:
-                if result is not None:
-                    text = (f"{RUN_TITLE}: my digits {_percent(result.personal_before)} → {_percent(result.personal_after)}, "
-                            f"{BASE_TITLE} test {_percent(result.base_before)} → {_percent(result.base_after)}.")
-                    panel.end_guest_run(text)
-                else:
-                    panel.end_guest_run(f"{RUN_TITLE} did not finish: {self._failure or 'stopped'}", error=True)
-        if self._started:
-            self._started = False
-            if self.bus is not None:
-                self.bus.trainingFinished.emit(result.checkpoint if result is not None else None)
+        result, run, self._run = self.last_result, self._run, None
+        if run is not None:
+            if result is not None:
+                run.summary = (f"{RUN_TITLE}: my digits {_percent(result.personal_before)} → {_percent(result.personal_after)}, "
+                               f"{BASE_TITLE} test {_percent(result.base_before)} → {_percent(result.base_after)}.")
+            else:
+                run.summary, run.failed = f"{RUN_TITLE} did not finish: {self._failure or 'stopped'}", True
         if result is None and not self._failure and not self._closing:
             self._set_status("Fine-tuning was stopped before it began; the model is unchanged.")
         self._update_buttons()
@@ -906,16 +862,14 @@ class PersonalPanel(QWidget):
         if self.finetuning or self._closing:
             return False
         _, root = self._base_loader()
-        self.download_thread = WorkerThread(DownloadWorker(BASE_DATASET, root), "digitpad-download", self)
-        self.download_thread.event.connect(self._on_download_event)
-        self.download_thread.finished.connect(self._on_download_ended)
+        self.download_thread = self.runs.start(Run("download"), DownloadWorker(BASE_DATASET, root), self._on_download_event,
+                                               self._on_download_ended, "digitpad-download")
         self.finetune_progress.setRange(0, 0)
         self.finetune_progress.setFormat(f"Downloading {BASE_TITLE}…")
         self.finetune_progress.setVisible(True)
         self._set_status(f"Downloading {BASE_TITLE}…")
         self._failure = ""
         self._update_buttons()
-        self.download_thread.start()
         return True
 
     @Slot(object)
@@ -933,9 +887,7 @@ class PersonalPanel(QWidget):
 
     @Slot()
     def _on_download_ended(self) -> None:
-        thread, self.download_thread = self.download_thread, None
-        if thread is not None:
-            thread.deleteLater()
+        self.download_thread = None
         self.finetune_progress.setVisible(False)
         self._update_buttons()
         if not self._failure and not self._closing:
@@ -952,11 +904,6 @@ class PersonalPanel(QWidget):
             if thread is not None:
                 thread.shutdown()
                 setattr(self, attr, None)
-        if self._guest:
-            self._guest = False
-            panel = self._training_panel()
-            if panel is not None:
-                panel.end_guest_run(f"{RUN_TITLE} was abandoned", error=True)
 
 
 def create_dock_widget(window) -> PersonalPanel:

@@ -1,10 +1,11 @@
 """The training panel: pick data, model and recipe, click Train, watch the curves grow.
 
-The run happens on a worker thread (``digitpad.ui.training_worker``); this widget only turns the
-worker's queued events into curves, a progress bar and a status line, so the window never freezes.
-When a run ends (or is stopped: the best epoch so far is kept) its model becomes the pad's live
-predictor at once through ``window.set_checkpoint``. Closing the window stops a run within one
-batch and saves nothing.
+The run happens on a worker thread, started through the window's ``ui.runs.RunController``; this
+widget only turns the run's events (``bus.runEvent``) into curves, a progress bar and a status line,
+so the window never freezes. It draws whichever run is active, its own or a fine-tune that My
+digits started. When its own run ends (or is stopped: the best epoch so far is kept) the model
+becomes the pad's live predictor at once through ``window.set_checkpoint``. Closing the window
+stops a run within one batch and saves nothing.
 
 Scriptable: every control has an objectName (``train_button``, ``pause_button``, ``stop_button``,
 ``dataset_choice``, ``model_choice``, ``epochs``, ``loss_plot``, ``accuracy_plot``,
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
@@ -60,22 +60,12 @@ from ...core.presets import PRESETS
 from ...core.trainer import RunControl
 from .. import settings as app_settings
 from ..bus import AppBus
-from ..training_worker import (
-    DownloadWorker,
-    TrainingWorker,
-    WorkerThread,
-    load_training_data,
-)
+from ..runs import Run, RunController
+from ..workers import DownloadWorker, TrainingWorker, WorkerThread, load_training_data
 from .training_curves import TrainingCurves
 
 PROGRESS_STEPS = 1000  # progress bar resolution
 PROGRESS_INTERVAL_MS = 250  # progress bar and its text: 4 updates a second at most
-# While a run goes, a thread that wants the GIL waits at most this long for the other to yield it
-# (Python's default: 5 ms). The trainer drops the GIL in every torch op anyway; the GUI thread
-# drops and retakes it on each Qt call while painting, so the default let one repaint wait
-# hundreds of times. Measured on the 2-core machine: worst GUI stall while training 260 -> 130 ms
-# with the plots as they were, before the redraw work was cut.
-TRAINING_SWITCH_INTERVAL_S = 0.0005
 DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "personal": "My digits"}
 OPTIMIZER_TITLES = {
     "sgd": "SGD",
@@ -116,10 +106,10 @@ class TrainingPanel(QWidget):
 
     Events (on ``bus``, the window's ``AppBus``)
     ------------------------------------------
-    trainingStarted(TrainConfig) when the trainer starts; trainingEvent(event) for every core
-    event; trainingFinished(Checkpoint or None) when that run is over (None: it failed). A run
-    whose data is missing never starts (the panel offers the download) and emits neither.
-    ``statusMessage`` for exports and downloads.
+    The ``RunController`` tells the bus about the runs it starts (trainingStarted, trainingEvent,
+    trainingFinished; runStarted, runEvent, runEnded). A run whose data is missing never starts
+    training (the panel offers the download) and emits no training signal. ``statusMessage`` for
+    exports and downloads.
     """
 
     def __init__(self, window=None, parent: QWidget | None = None):
@@ -129,22 +119,19 @@ class TrainingPanel(QWidget):
         self.window_ = window
         self.bus: AppBus = window.bus if window is not None else AppBus(self)
         self.settings = window.settings if window is not None else app_settings.open_settings()
+        self.runs: RunController = window.runs if window is not None else RunController(self.bus, self.settings, self)
         self.data_loader = load_training_data  # (name, root, progress) -> DigitData
-        saved = app_settings.read(self.settings, "data_dir", "", str)
-        self.data_root: Path | None = Path(saved) if saved and Path(saved).is_dir() else None
         self.checkpoint = None  # the last trained model
         self.control: RunControl | None = None
         self.run_thread: WorkerThread | None = None
         self.download_thread: WorkerThread | None = None
         self.run_config: TrainConfig | None = None
         self.last_result: RunFinished | None = None
-        self._started = False  # trainingStarted went out for the current run
         self._closing = False
         self._steps_per_epoch = 1
         self._epochs = 1
         self._missing_dataset: str | None = None
-        self._switch_interval: float | None = None  # Python's, to restore when the run ends
-        self._guest: str | None = None  # the title of a run another widget drives (see begin_guest_run)
+        self._shown: Run | None = None  # the run drawn now: this panel's own or another's (a fine-tune)
         self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
 
         self._latest_steps: StepsEnded | None = None
@@ -155,6 +142,9 @@ class TrainingPanel(QWidget):
         self._build()
         self.set_config(self._base)
         self._set_running(False)
+        self.bus.runStarted.connect(self._on_run_started)
+        self.bus.runEvent.connect(self._on_run_event)
+        self.bus.runEnded.connect(self._on_run_ended)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -335,6 +325,15 @@ class TrainingPanel(QWidget):
         item.setEnabled(False)
         item.setSelectable(False)
 
+    @property
+    def data_root(self) -> Path | None:
+        """The data folder the runs read ("Use folder..."; the window's, shared by every dock)."""
+        return self.runs.data_root
+
+    @data_root.setter
+    def data_root(self, root: Path | None) -> None:
+        self.runs.data_root = root
+
     # --- configuration ------------------------------------------------------------------------
 
     def set_config(self, config: TrainConfig) -> None:
@@ -434,7 +433,7 @@ class TrainingPanel(QWidget):
     @Slot()
     def start_training(self) -> bool:
         """Start a run with the current controls; False if one is already going or the config is bad."""
-        if self.running or self.download_thread is not None or self._guest is not None or self._closing:
+        if self.runs.busy or self._closing:
             return False
         try:
             config = self.config()
@@ -445,23 +444,12 @@ class TrainingPanel(QWidget):
         self.banner.setVisible(False)
         self.run_config = config
         self.last_result = None
-        self._started = False
-        self._epochs = config.epochs
         self.control = RunControl()
-        if self._switch_interval is None:
-            self._switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(TRAINING_SWITCH_INTERVAL_S)
         worker = TrainingWorker(config, self.control, self.data_loader, self.data_root)
-        self.run_thread = WorkerThread(worker, "digitpad-training", self)
-        self.run_thread.event.connect(self._on_worker_event)
-        self.run_thread.finished.connect(self._on_run_ended)
-        self.curves.peak_lr = config.lr  # the schedules never go above it
-        self.result_label.setText("")
-        self.progress.setValue(0)
-        self.progress.setFormat("Starting…")
-        self._set_running(True)
-        self.run_thread.start()
-        return True
+        # The schedules never go above config.lr: it tops the lr axis.
+        run = Run("training", config=config, peak_lr=config.lr)
+        self.run_thread = self.runs.start(run, worker, self._on_own_event, self._on_own_run_ended, "digitpad-training")
+        return self.run_thread is not None
 
     @Slot()
     def stop_training(self) -> None:
@@ -493,7 +481,7 @@ class TrainingPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         for widget in self._config_widgets:
             widget.setEnabled(not running)
-        free = not running and self.download_thread is None and self._guest is None
+        free = not running and not self.runs.busy
         self.train_button.setEnabled(free)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
@@ -509,13 +497,36 @@ class TrainingPanel(QWidget):
     # --- events from the worker (GUI thread, queued) --------------------------------------------
 
     @Slot(object)
-    def _on_worker_event(self, event: object) -> None:
+    def _on_run_started(self, run: Run) -> None:
+        """A run began (this panel's or another's): clear the curves and the texts for it."""
         if self._closing:
             return
+        self._shown = run
+        self._epochs = getattr(run.config, "epochs", 1) if run.kind == "training" else 1
+        self._steps_per_epoch = 1
+        if run.kind != "training":
+            self.control = None  # Pause/Stop belong to the widget that started it
+        self.curves.peak_lr = run.peak_lr or 0.0
+        self.result_label.setText("")
+        self.progress.setValue(0)
+        if run.kind == "training":
+            self.progress.setFormat("Starting…")
+        else:
+            self.progress.setFormat(f"{run.title}: starting…")
+            self._set_status(f"{run.title}…")
+        self._set_running(run.kind == "training")
+
+    @Slot(object)
+    def _on_run_event(self, event: object) -> None:
+        """One event of the run drawn now (GUI thread)."""
+        run = self._shown
+        if self._closing or run is None:
+            return
+        if run.kind != "training":
+            self._draw_guest_event(run, event)
+            return
         if isinstance(event, RunStarted):
-            self._on_run_started(event)
-        if isinstance(event, TrainingEvent) and self._started:
-            self.bus.trainingEvent.emit(event)
+            self._on_training_started(event)
         self.curves.add_event(event)
         if isinstance(event, StepsEnded):
             self._on_steps(event)
@@ -531,7 +542,7 @@ class TrainingPanel(QWidget):
             if event.split == "val":
                 self._set_status("Evaluating the best model on the test digits…")
         elif isinstance(event, RunFinished):
-            self._on_run_finished(event)
+            self._show_finished(event)
         elif isinstance(event, RunFailed):
             self._set_status(f"Training failed: {event.message}", error=True)
             self.progress.setFormat("Failed")
@@ -547,11 +558,27 @@ class TrainingPanel(QWidget):
             self._show_banner(event)
             self.progress.setFormat("Not started")
 
-    def _on_run_started(self, event: RunStarted) -> None:
-        self._started = True
+    def _draw_guest_event(self, run: Run, event: object) -> None:
+        """A run another widget drives (a fine-tune): its training part in the curves and progress."""
+        if not isinstance(event, TrainingEvent):
+            return
+        self.curves.add_event(event)
+        if isinstance(event, RunStarted):
+            self._steps_per_epoch = max(1, event.steps_per_epoch)
+            self._epochs = event.epochs
+            self._set_status(f"{run.title} on {event.device} · {event.train_size:,} examples an epoch · "
+                             f"{event.parameters:,} parameters")
+            self.progress.setFormat(f"Epoch 1/{event.epochs} · starting…")
+        elif isinstance(event, StepsEnded):
+            self._on_steps(event)
+        elif isinstance(event, EpochEnded):
+            self.result_label.setText(f"{run.title}, epoch {event.epoch}: train {event.train_accuracy * 100:.2f}%")
+        elif isinstance(event, Paused):
+            self._on_paused(event)
+
+    def _on_training_started(self, event: RunStarted) -> None:
         self._steps_per_epoch = max(1, event.steps_per_epoch)
         self._epochs = event.epochs
-        self.bus.trainingStarted.emit(self.run_config)
         threads = f", {event.threads} torch thread{'s' if event.threads != 1 else ''} (the window keeps a core)" if event.device == "cpu" else ""
         val = f" / {event.val_size:,} validation" if event.val_size else ""
         self._set_status(
@@ -586,105 +613,59 @@ class TrainingPanel(QWidget):
         text = self.progress.format().removeprefix("Paused · ")
         self.progress.setFormat(f"Paused · {text}" if event.paused else text)
 
-    def _on_run_finished(self, event: RunFinished) -> None:
+    def _show_finished(self, event: RunFinished) -> None:
         self._show_steps()
         self._progress_timer.stop()
         self.last_result = event
-        checkpoint = event.checkpoint
         self.progress.setValue(PROGRESS_STEPS if not event.stopped else self.progress.value())
         how = f"Stopped after {event.epochs_done} of {self._epochs} epochs" if event.stopped else f"Trained {event.epochs_done} epochs"
+        self.progress.setFormat(f"{how} in {_duration(event.elapsed_s)}")
+        self.result_label.setText(f"{self._result_text(event)}.")
+
+    @staticmethod
+    def _result_text(event: RunFinished) -> str:
         test = f"Test accuracy {event.test_accuracy * 100:.2f}%" if event.test_accuracy is not None else "No test digits"
         best = f" (best epoch {event.best_epoch}, validation {event.best_val_accuracy * 100:.2f}%)" if event.best_epoch and event.best_val_accuracy >= 0 else ""
-        self.progress.setFormat(f"{how} in {_duration(event.elapsed_s)}")
-        if checkpoint is None:
-            self.result_label.setText(f"{test}{best}.")
+        return f"{test}{best}"
+
+    def _on_own_event(self, event: object) -> None:
+        """This panel's run (after ``_on_run_event`` drew it): its model becomes the pad's."""
+        if self._closing or not isinstance(event, RunFinished) or event.checkpoint is None:
             return
-        config = self.run_config
+        checkpoint, config = event.checkpoint, self.run_config
         checkpoint.meta.setdefault("name", f"{config.model} on {DATASET_TITLES.get(config.dataset, config.dataset)}")
         self.checkpoint = checkpoint
         if self.window_ is not None:
             self.window_.set_checkpoint(checkpoint)
-            self.result_label.setText(f"{test}{best}. It is now the pad's model: draw to try it, or save it.")
-        else:
-            self.result_label.setText(f"{test}{best}.")
+            self.result_label.setText(f"{self._result_text(event)}. It is now the pad's model: draw to try it, or save it.")
+        how = f"Stopped after {event.epochs_done} of {self._epochs} epochs" if event.stopped else f"Trained {event.epochs_done} epochs"
+        test = f"Test accuracy {event.test_accuracy * 100:.2f}%" if event.test_accuracy is not None else "No test digits"
         self._set_status(f"{how}; {test.lower()}.")
 
-    def _restore_switch_interval(self) -> None:
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
+    def _on_own_run_ended(self) -> None:
+        self.run_thread = None
 
-    @Slot()
-    def _on_run_ended(self) -> None:
-        self._restore_switch_interval()
-        thread, self.run_thread = self.run_thread, None
-        if thread is not None:
-            thread.deleteLater()
+    @Slot(object)
+    def _on_run_ended(self, run: Run) -> None:
+        """The run drawn now is over (its thread has stopped); a guest's starter left a summary."""
+        if run is not self._shown:
+            return
+        self._shown = None
+        if run.kind != "training" and not self._closing:
+            self._show_steps()
+            self._progress_timer.stop()
+            if not run.failed:
+                self.progress.setValue(PROGRESS_STEPS)
+            self.progress.setFormat("Failed" if run.failed else f"{run.title}: done")
+            self._set_status(run.summary, error=run.failed)
         self._set_running(False)
-        if self._started:
-            self._started = False
-            self.bus.trainingFinished.emit(self.checkpoint if self.last_result is not None else None)
 
     # --- runs driven elsewhere (My digits' fine-tuning) -----------------------------------------
 
     @property
     def busy(self) -> bool:
-        """A run (this panel's or a guest's) or a download is going: do not start another."""
-        return self.running or self.download_thread is not None or self._guest is not None
-
-    def begin_guest_run(self, title: str, peak_lr: float | None = None) -> bool:
-        """Show a run that another widget drives on its own worker thread (``title``, e.g.
-        "Fine-tuning on my digits") in the curves, progress bar and status; Train is locked until
-        ``end_guest_run``. Feed its core events to ``show_guest_event``. False when busy."""
-        if self.busy or self._closing:
-            return False
-        self._guest = title
-        self.control = None  # Pause/Stop belong to the guest's own widget
-        self._started = False
-        self._epochs = 1
-        self._steps_per_epoch = 1
-        if self._switch_interval is None:
-            self._switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(TRAINING_SWITCH_INTERVAL_S)
-        self.curves.peak_lr = peak_lr or 0.0
-        self.result_label.setText("")
-        self.progress.setValue(0)
-        self.progress.setFormat(f"{title}: starting…")
-        self._set_status(f"{title}…")
-        self._set_running(False)
-        return True
-
-    def show_guest_event(self, event: object) -> None:
-        """One event of the guest run (GUI thread): core events feed the curves and progress."""
-        if self._guest is None or self._closing:
-            return
-        self.curves.add_event(event)
-        if isinstance(event, RunStarted):
-            self._steps_per_epoch = max(1, event.steps_per_epoch)
-            self._epochs = event.epochs
-            self._set_status(f"{self._guest} on {event.device} · {event.train_size:,} examples an epoch · "
-                             f"{event.parameters:,} parameters")
-            self.progress.setFormat(f"Epoch 1/{event.epochs} · starting…")
-        elif isinstance(event, StepsEnded):
-            self._on_steps(event)
-        elif isinstance(event, EpochEnded):
-            self.result_label.setText(f"{self._guest}, epoch {event.epoch}: train {event.train_accuracy * 100:.2f}%")
-        elif isinstance(event, Paused):
-            self._on_paused(event)
-
-    def end_guest_run(self, text: str, error: bool = False) -> None:
-        """The guest run is over: show ``text`` and unlock Train."""
-        if self._guest is None:
-            return
-        self._show_steps()
-        self._progress_timer.stop()
-        if not error:
-            self.progress.setValue(PROGRESS_STEPS)
-        self.progress.setFormat("Failed" if error else f"{self._guest}: done")
-        self._guest = None
-        self._restore_switch_interval()
-        self._set_status(text, error=error)
-        self._set_running(False)
+        """A run (this panel's or another's) or a download before one is going: do not start another."""
+        return self.runs.busy
 
     # --- missing data -------------------------------------------------------------------------
 
@@ -706,17 +687,18 @@ class TrainingPanel(QWidget):
     def download_dataset(self) -> bool:
         """Fetch the missing dataset on a worker thread (progress in the banner), then train."""
         name = self._missing_dataset or self.dataset_choice.currentData()
-        if name not in DATASETS or self.download_thread is not None or self.running or self._closing:
+        if name not in DATASETS or self.runs.busy or self._closing:
             return False
         self._missing_dataset = name
-        self.download_thread = WorkerThread(DownloadWorker(name, self.data_root), "digitpad-download", self)
-        self.download_thread.event.connect(self._on_download_event)
-        self.download_thread.finished.connect(self._on_download_ended)
+        run = Run("download", exclusive=True)  # it leads to a run: nothing else starts meanwhile
+        self.download_thread = self.runs.start(run, DownloadWorker(name, self.data_root), self._on_download_event,
+                                               self._on_download_ended, "digitpad-download")
+        if self.download_thread is None:
+            return False
         self.download_progress.setRange(0, 0)
         self.download_progress.setVisible(True)
         self.banner_label.setText(f"Downloading {DATASET_TITLES.get(name, name)}…")
         self._set_running(False)
-        self.download_thread.start()
         return True
 
     @Slot(object)
@@ -735,9 +717,7 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def _on_download_ended(self) -> None:
-        thread, self.download_thread = self.download_thread, None
-        if thread is not None:
-            thread.deleteLater()
+        self.download_thread = None
         self._set_running(False)
         if self.banner.isHidden():  # it worked: go on with the run the user asked for
             self.start_training()
@@ -750,8 +730,7 @@ class TrainingPanel(QWidget):
         root = folder
         if not (folder / name).is_dir() and folder.name.lower() == name:
             root = folder.parent  # they picked .../mnist itself
-        self.data_root = root
-        self.settings.setValue("data_dir", str(root))
+        self.data_root = root  # remembered in the settings
         self.banner.setVisible(False)
         self._missing_dataset = None
         self.start_training()
@@ -802,7 +781,6 @@ class TrainingPanel(QWidget):
             if thread is not None:
                 thread.shutdown()
                 setattr(self, attr, None)
-        self._restore_switch_interval()
 
 
 def show_download_progress(bar, event: DataProgress) -> None:
