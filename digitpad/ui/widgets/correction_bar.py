@@ -8,19 +8,16 @@ what the model said. Then it clears the pad for the next digit: the usual rhythm
 draw, and Undo (Ctrl+Z) brings a drawing back when wanted. Until the pad shows a new reading the
 buttons stay disabled, so a double click cannot store a drawing twice.
 
-Where and how the digits are stored is the job of ``personal_panel.PersonalDigits`` (passed in):
-this widget only turns clicks into ``digits.add(...)``.
+Where and how the digits are stored is the job of ``ui.personal_digits.PersonalDigits`` (passed
+in): this widget only turns clicks into ``digits.add(...)``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-if TYPE_CHECKING:  # no import cycle at run time: the panel module creates this bar
-    from .personal_panel import PersonalDigits
+from ..personal_digits import PersonalDigits
 
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 # One row, so the pad's right column grows by one button's height only, and its narrowest width by

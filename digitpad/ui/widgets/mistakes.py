@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
