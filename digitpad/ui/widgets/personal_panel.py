@@ -1,8 +1,8 @@
 """My digits: the user's own labelled drawings: browse, relabel, delete, export/import, fine-tune on them.
 
 This dock browses the set (counts per digit, the gallery of ``personal_gallery``), deletes and
-relabels, and exports and imports it; the fine-tuning controls are ``finetune_panel.FinetunePanel``,
-placed under it. The dock and the pad's correction bar (``correction_bar.CorrectionBar``) share one
+relabels; ``personal_transfer.PersonalTransfer`` exports and imports it, and the fine-tuning
+controls are ``finetune_panel.FinetunePanel``, placed under it. The dock and the pad's correction bar (``correction_bar.CorrectionBar``) share one
 ``ui.personal_digits.PersonalDigits``. A hidden dock does not redraw; it catches up when shown.
 
 Imports and exports (every file is fsynced) run on worker threads started by the window's
@@ -26,30 +26,26 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QListView,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core.events import RunFailed, TaskDone, TaskFailed, TaskProgress
-from ...core.personal import INDEX_JSON, LABELS_CSV, ImportResult
 from ..bus import AppBus
 from ..personal_digits import PersonalDigits
-from ..runs import Run, RunController
-from ..workers import TaskWorker, WorkerThread
+from ..runs import RunController
 from .controls import named
 from .correction_bar import CorrectionBar, digit_count_text
 from .finetune_panel import FinetunePanel
 from .personal_gallery import THUMB_PX, DigitGallery, PersonalModel
+from .personal_transfer import PersonalTransfer
 
 
 # --- the dock ---------------------------------------------------------------------------------
@@ -76,8 +72,6 @@ class PersonalPanel(QWidget):
         self.runs: RunController = window.runs if window is not None else RunController(AppBus(self), parent=self)
         self.digits = digits if digits is not None else PersonalDigits(parent=self)
         self.correction_bar: CorrectionBar | None = None
-        self.task_thread: WorkerThread | None = None
-        self._task_kind = ""
         self._digit: int | None = None  # the gallery shows only this digit; None: all
         self._closing = False
         self._stale = True  # the views do not show the set yet (updated when shown)
@@ -154,20 +148,17 @@ class PersonalPanel(QWidget):
         self.delete_button = named(QPushButton("Delete"), "personal_delete", "Delete the selected digits",
                                     "Remove the selected digits from My digits (Delete key)")
         self.delete_button.clicked.connect(self.delete_selected)
-        self.export_button = named(QPushButton("Export..."), "personal_export", "Export my digits",
-                                    "Write My digits to a folder: one PNG per digit, labels.csv and index.json")
-        self.export_button.clicked.connect(self._on_export_clicked)
-        self.import_button = named(QPushButton("Import..."), "personal_import", "Import digits",
-                                    "Add the digits of a folder of images with a labels.csv (file,label), "
-                                    "e.g. another digitpad's export")
-        self.import_button.clicked.connect(self._on_import_clicked)
+        self.transfer = PersonalTransfer(self.runs, self.digits, self)
+        self.transfer.report.connect(lambda text, error, tip: self._set_task_status(text, error, tip))
+        self.transfer.ended.connect(self.digits.reload)  # an import added files; an export may have met damaged ones
+        self.transfer.busyChanged.connect(self._update_buttons)
+        self.export_button, self.import_button = self.transfer.export_button, self.transfer.import_button
         files = QHBoxLayout()
         files.addWidget(self.delete_button)
         files.addStretch(1)
         files.addWidget(self.export_button)
         files.addWidget(self.import_button)
-        self.task_progress = named(QProgressBar(), "personal_progress", "Import or export progress")
-        self.task_progress.setVisible(False)
+        self.task_progress = self.transfer.progress
         self.task_status = named(QLabel(""), "personal_status", "Last change to My digits")
         self.task_status.setWordWrap(True)
 
@@ -311,81 +302,19 @@ class PersonalPanel(QWidget):
         if self.bus is not None:
             self.bus.statusMessage.emit(text)
 
-    # --- export / import (worker thread) --------------------------------------------------------
+    # --- export / import (PersonalTransfer, on a worker thread) ---------------------------------
 
     @property
     def task_running(self) -> bool:
-        return self.task_thread is not None
-
-    def _on_export_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export My digits to a folder", str(Path.home()))
-        if folder:
-            self.export_to(folder)
+        return self.transfer.running
 
     def export_to(self, folder: str | Path, overwrite: bool | None = None) -> bool:
-        """Write the set to ``folder`` on a worker thread. An earlier export there is replaced only
-        with ``overwrite`` (None: ask)."""
-        folder = Path(folder)
-        if self.task_running or self._closing:
-            return False
-        if (folder / LABELS_CSV).exists() and not overwrite:
-            if overwrite is False:
-                return False
-            answer = QMessageBox.question(
-                self, "Replace export", f"{folder} already holds an export ({LABELS_CSV}, {INDEX_JSON}). Replace it?"
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
-        store = self.digits.store
-        self._start_task("export", lambda progress: (store.export(folder, overwrite=True), folder))
-        return True
-
-    def _on_import_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import digits from a folder", str(Path.home()))
-        if folder:
-            self.import_from(folder)
+        """Write the set to ``folder`` on a worker thread (see ``PersonalTransfer.export_to``)."""
+        return self.transfer.export_to(folder, overwrite)
 
     def import_from(self, folder: str | Path) -> bool:
-        """Add the labelled images of ``folder`` (``labels.csv``: file,label) on a worker thread."""
-        if self.task_running or self._closing:
-            return False
-        store, folder = self.digits.store, Path(folder)
-        self._start_task("import", lambda progress: store.import_folder(folder, progress=progress))
-        return True
-
-    def _start_task(self, kind: str, job) -> None:
-        self._task_kind = kind
-        self.task_thread = self.runs.start(Run(kind), TaskWorker(job), self._on_task_event, self._on_task_ended,
-                                           f"digitpad-personal-{kind}")
-        self.task_progress.setRange(0, 0)
-        self.task_progress.setFormat(f"{kind.capitalize()}ing…")
-        self.task_progress.setVisible(True)
-        self._update_buttons()
-
-    @Slot(object)
-    def _on_task_event(self, event: object) -> None:
-        if self._closing:
-            return
-        if isinstance(event, TaskProgress) and event.total:
-            self.task_progress.setRange(0, event.total)
-            self.task_progress.setValue(event.done)
-            self.task_progress.setFormat("Importing %v of %m")
-        elif isinstance(event, TaskDone):
-            if isinstance(event.result, ImportResult):
-                self._on_imported(event.result)
-            else:
-                count, folder = event.result
-                self._set_task_status(f"Exported {count} digits to {folder} (PNGs, {LABELS_CSV}, {INDEX_JSON})")
-        elif isinstance(event, (TaskFailed, RunFailed)):
-            self._set_task_status(f"Could not {self._task_kind}: {event.message}", error=True)
-
-    def _on_imported(self, result: ImportResult) -> None:
-        added = len(result.added)
-        skipped = f"; {len(result.skipped)} skipped (hover for why)" if result.skipped else ""
-        details = "\n".join(f"{name}: {why}" for name, why in result.skipped[:20])
-        if len(result.skipped) > 20:
-            details += f"\n… and {len(result.skipped) - 20} more"
-        self._set_task_status(f"Imported {added} digit{'s' if added != 1 else ''} into My digits{skipped}", tip=details)
+        """Add the labelled images of ``folder`` on a worker thread (see ``PersonalTransfer.import_from``)."""
+        return self.transfer.import_from(folder)
 
     def _set_task_status(self, text: str, error: bool = False, tip: str = "") -> None:
         """A line under the gallery for deletes, exports and imports (and the status bar)."""
@@ -401,14 +330,7 @@ class PersonalPanel(QWidget):
             return
         self.finetune.update_buttons()
         self.delete_button.setEnabled(bool(self.gallery.selectionModel().selectedIndexes()))
-        self.export_button.setEnabled(not self.task_running and bool(self.digits.entries))
-        self.import_button.setEnabled(not self.task_running)
-
-    def _on_task_ended(self) -> None:
-        self.task_thread = None
-        self.task_progress.setVisible(False)
-        if not self._closing:
-            self.digits.reload()  # an import added files; an export may have met damaged ones
+        self.transfer.update_buttons()
 
     # --- closing ------------------------------------------------------------------------------
 
@@ -417,9 +339,7 @@ class PersonalPanel(QWidget):
         """Stop a fine-tune, download, import or export within a batch (or file), wait, save nothing."""
         self._closing = True
         self.finetune.shutdown()
-        thread, self.task_thread = self.task_thread, None
-        if thread is not None:
-            thread.shutdown()
+        self.transfer.shutdown()
 
 
 def create_dock_widget(window) -> PersonalPanel:
