@@ -36,6 +36,7 @@ from ...core.events import (
     StepsEnded,
 )
 from ...core.trainer import RunControl
+from ..live_model import LiveModel
 from ..personal_digits import PersonalDigits
 from ..runs import Run, RunController
 from ..workers import FinetuneWorker, WorkerThread, load_training_data
@@ -67,8 +68,8 @@ def _change(before: float, after: float) -> str:
 
 
 class FinetunePanel(QWidget):
-    """Fine-tune the pad's model (``models``: its ``checkpoint``, ``set_checkpoint``,
-    ``save_model_dialog``) on ``digits``, through ``runs``.
+    """Fine-tune the pad's ``model`` (a ``LiveModel``) on ``digits``, through ``runs``; ``save_model()``
+    asks where to keep the pad's model (the window's "Save model as...").
 
     Inspectable: ``last_result`` (the last ``FinetuneResult``), ``finetuning`` (a run or its
     download is going).
@@ -82,10 +83,12 @@ class FinetunePanel(QWidget):
     changed = Signal()
     message = Signal(str)
 
-    def __init__(self, runs: RunController, models, digits: PersonalDigits, parent: QWidget | None = None):
+    def __init__(self, runs: RunController, model: LiveModel, save_model: Callable[[], None], digits: PersonalDigits,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.runs = runs
-        self.models = models
+        self.model = model
+        self.save_model = save_model
         self.digits = digits
         self.base_loader: DataLoader | None = None  # None: the training loader and data folder
         self.finetune_config = None  # None: FinetuneConfig() defaults (4 short epochs, 5000 MNIST replayed)
@@ -158,7 +161,7 @@ class FinetunePanel(QWidget):
 
     def update_buttons(self) -> None:
         idle = not self.finetuning and not self._closing
-        self.finetune_button.setEnabled(idle and bool(self.digits.entries) and self.models.checkpoint is not None)
+        self.finetune_button.setEnabled(idle and bool(self.digits.entries) and self.model.checkpoint is not None)
         self.stop_button.setEnabled(self.finetune_thread is not None and self.control is not None and not self.control.stopped)
         self.save_button.setEnabled(idle and self.last_result is not None)
         self.download_button.setEnabled(idle)
@@ -173,7 +176,7 @@ class FinetunePanel(QWidget):
         reason in ``finetune_status``) when it cannot start."""
         if self.finetuning or self._closing:
             return False
-        checkpoint = self.models.checkpoint
+        checkpoint = self.model.checkpoint
         if checkpoint is None:
             self._set_status("No model to fine-tune: open or train one first.", error=True)
             return False
@@ -270,7 +273,7 @@ class FinetunePanel(QWidget):
             f"The fine-tuned model{stopped} is now the pad's model: draw to try it, or save it."
         )
         self._set_status(f"Fine-tuned in {result.seconds:.0f} s.")
-        self.models.set_checkpoint(result.checkpoint)
+        self.model.set_checkpoint(result.checkpoint)
 
     def _on_base_missing(self, event: DataUnavailable) -> None:
         self._failure = event.message
@@ -306,9 +309,9 @@ class FinetunePanel(QWidget):
     def _on_save_clicked(self) -> None:
         if self.last_result is None:
             return
-        if self.models.checkpoint is not self.last_result.checkpoint:
-            self.models.set_checkpoint(self.last_result.checkpoint)
-        self.models.save_model_dialog()
+        if self.model.checkpoint is not self.last_result.checkpoint:
+            self.model.set_checkpoint(self.last_result.checkpoint)
+        self.save_model()
 
     # --- fetching MNIST -------------------------------------------------------------------------
 

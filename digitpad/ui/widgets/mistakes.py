@@ -103,12 +103,12 @@ class MistakesView(QWidget):
     indices in the gallery, in display order), ``evaluations_started`` (how many were run).
     """
 
-    def __init__(self, window=None, data_loader: DataLoader | None = None, parent=None):
+    def __init__(self, context=None, data_loader: DataLoader | None = None, parent=None):
         super().__init__(parent)
         self.setObjectName("mistakes")
         self.setAccessibleName("Mistakes")
-        self.window_ = window
-        self.runs: RunController = window.runs if window is not None else RunController(AppBus(self), parent=self)
+        self.bus: AppBus = context.bus if context is not None else AppBus(self)
+        self.runs: RunController = context.runs if context is not None else RunController(self.bus, parent=self)
         self.data_loader: DataLoader = data_loader or load_test_split
         self.checkpoint = None
         self.mistakes: MistakeSet | None = None
@@ -122,13 +122,13 @@ class MistakesView(QWidget):
         self._run_evaluation: tuple[str, dict | None, Evaluated] | None = None  # its Evaluated(test)
         self._last_request = (-1, 0.0)  # (test index, monotonic time) last sent to the pad
         self._build()
-        if window is not None:
-            bus = window.bus
+        if context is not None:
+            bus = context.bus
             bus.modelChanged.connect(self._on_model_changed)
             bus.trainingStarted.connect(self._on_training_started)
             bus.trainingEvent.connect(self._on_training_event)
-            if window.checkpoint is not None:
-                self._on_model_changed(window.checkpoint)
+            if context.model.checkpoint is not None:
+                self._on_model_changed(context.model.checkpoint)
 
     def _build(self) -> None:
         self.compute_button = QPushButton("Compute")
@@ -376,7 +376,7 @@ class MistakesView(QWidget):
         self.shown_indices = m.wrong[rows]
 
     def _on_example_clicked(self, index) -> None:
-        if self.mistakes is None or self.window_ is None or not index.isValid():
+        if self.mistakes is None or not index.isValid():
             return
         test_index = int(index.data(Qt.ItemDataRole.UserRole))
         now = time.monotonic()
@@ -384,8 +384,8 @@ class MistakesView(QWidget):
             return
         self._last_request = (test_index, now)
         image = self.mistakes.images[test_index].astype(np.float32) / 255.0
-        self.window_.bus.exampleRequested.emit(image, int(self.mistakes.labels[test_index]))
+        self.bus.exampleRequested.emit(image, int(self.mistakes.labels[test_index]))
 
 
-def create_dock_widget(window) -> MistakesView:
-    return MistakesView(window)
+def create_dock_widget(context) -> MistakesView:
+    return MistakesView(context)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..bus import AppBus
+from ..live_model import LiveModel
 from ..personal_digits import PersonalDigits
 from ..runs import RunController
 from .controls import named
@@ -63,19 +64,20 @@ class PersonalPanel(QWidget):
     ``task_running``.
     """
 
-    def __init__(self, window=None, digits: PersonalDigits | None = None, parent: QWidget | None = None):
+    def __init__(self, context=None, digits: PersonalDigits | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("personal_panel")
         self.setAccessibleName("My digits")
-        self.window_ = window
-        self.bus = window.bus if window is not None else None
-        self.runs: RunController = window.runs if window is not None else RunController(AppBus(self), parent=self)
+        self.bus: AppBus = context.bus if context is not None else AppBus(self)
+        self.runs: RunController = context.runs if context is not None else RunController(self.bus, parent=self)
+        model = context.model if context is not None else LiveModel(self.bus, self)
+        save_model = context.actions["save_model"].trigger if context is not None else (lambda: None)
         self.digits = digits if digits is not None else PersonalDigits(parent=self)
         self.correction_bar: CorrectionBar | None = None
         self._digit: int | None = None  # the gallery shows only this digit; None: all
         self._closing = False
         self._stale = True  # the views do not show the set yet (updated when shown)
-        self.finetune = FinetunePanel(self.runs, window, self.digits)
+        self.finetune = FinetunePanel(self.runs, model, save_model, self.digits)
         self.finetune.changed.connect(self._update_buttons)
         self.finetune.message.connect(self._message)
         for name in ("finetune_button", "stop_button", "save_button", "download_button", "finetune_progress",
@@ -342,13 +344,11 @@ class PersonalPanel(QWidget):
         self.transfer.shutdown()
 
 
-def create_dock_widget(window) -> PersonalPanel:
+def create_dock_widget(context) -> PersonalPanel:
     """The My digits dock, and the correction bar it puts under the pad's reading."""
     digits = PersonalDigits()
-    panel = PersonalPanel(window, digits)
+    panel = PersonalPanel(context, digits)
     digits.setParent(panel)
-    add_pad_widget = getattr(window, "add_pad_widget", None)
-    if add_pad_widget is not None:
-        panel.correction_bar = CorrectionBar(window, digits)
-        add_pad_widget(panel.correction_bar)
+    panel.correction_bar = CorrectionBar(context, digits)
+    context.add_pad_widget(panel.correction_bar)
     return panel

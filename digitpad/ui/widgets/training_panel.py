@@ -6,7 +6,7 @@ offers the download when the data is missing, and hands the finished model to th
 ``training_form.TrainingForm`` (the fields), ``run_view.RunView`` (progress, status and curves of
 whichever run is active, its own or a fine-tune that My digits started), ``download.DatasetDownload``
 (the banner's Download button). When its run ends (or is stopped: the best epoch so far is kept)
-the model becomes the pad's live predictor at once through ``window.set_checkpoint``. Closing the
+the model becomes the pad's live predictor at once (``LiveModel.set_checkpoint``). Closing the
 window stops a run within one batch and saves nothing.
 
 Scriptable: every control has an objectName (``train_button``, ``pause_button``, ``stop_button``,
@@ -47,14 +47,14 @@ class TrainingPanel(QWidget):
     exports and downloads.
     """
 
-    def __init__(self, window=None, parent: QWidget | None = None):
+    def __init__(self, context=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("training_panel")
         self.setAccessibleName("Training panel")
-        self.window_ = window
-        self.bus: AppBus = window.bus if window is not None else AppBus(self)
-        self.settings = window.settings if window is not None else app_settings.open_settings()
-        self.runs: RunController = window.runs if window is not None else RunController(self.bus, self.settings, self)
+        self.context = context  # a DockContext; None: a panel on its own (no pad to hand models to)
+        self.bus: AppBus = context.bus if context is not None else AppBus(self)
+        self.settings = context.settings if context is not None else app_settings.open_settings()
+        self.runs: RunController = context.runs if context is not None else RunController(self.bus, self.settings, self)
         self.data_loader = load_training_data  # (name, root, progress) -> DigitData
         self.checkpoint = None  # the last trained model
         self.control: RunControl | None = None
@@ -268,7 +268,7 @@ class TrainingPanel(QWidget):
         self.pause_button.setText("Pause")
         self.download_button.setEnabled(free)
         self.use_folder_button.setEnabled(free)
-        self.save_button.setEnabled(not running and self.checkpoint is not None and self.window_ is not None)
+        self.save_button.setEnabled(not running and self.checkpoint is not None and self.context is not None)
 
     # --- the runs (GUI thread; RunView draws them) ------------------------------------------------
 
@@ -296,8 +296,8 @@ class TrainingPanel(QWidget):
         checkpoint, config = event.checkpoint, self.run_config
         checkpoint.meta.setdefault("name", f"{config.model} on {DATASET_TITLES.get(config.dataset, config.dataset)}")
         self.checkpoint = checkpoint
-        if self.window_ is not None:
-            self.window_.set_checkpoint(checkpoint)
+        if self.context is not None:
+            self.context.model.set_checkpoint(checkpoint)
             self.result_label.setText(f"{result_text(event)}. It is now the pad's model: draw to try it, or save it.")
         test = f"test accuracy {event.test_accuracy * 100:.2f}%" if event.test_accuracy is not None else "no test digits"
         self.view.set_status(f"{ending_text(event, self.view.epochs)}; {test}.")
@@ -376,10 +376,10 @@ class TrainingPanel(QWidget):
     # --- after a run --------------------------------------------------------------------------
 
     def _on_save_clicked(self) -> None:
-        if self.window_ is not None and self.checkpoint is not None:
-            if self.window_.checkpoint is not self.checkpoint:
-                self.window_.set_checkpoint(self.checkpoint)
-            self.window_.save_model_dialog()
+        if self.context is not None and self.checkpoint is not None:
+            if self.context.model.checkpoint is not self.checkpoint:
+                self.context.model.set_checkpoint(self.checkpoint)
+            self.context.actions["save_model"].trigger()
 
     def _on_export_png_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export curves", "training-curves.png", "PNG images (*.png)")
@@ -414,5 +414,5 @@ class TrainingPanel(QWidget):
         self.downloader.shutdown()
 
 
-def create_dock_widget(window) -> TrainingPanel:
-    return TrainingPanel(window)
+def create_dock_widget(context) -> TrainingPanel:
+    return TrainingPanel(context)
