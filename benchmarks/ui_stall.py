@@ -266,8 +266,9 @@ def main() -> int:
     panel = window.dock_widgets["training"]
     panel.data_loader = lambda name, _root, _progress: data  # read once above, shared by both runs
     panel.set_config(config)
-    handlers = {"training events": Timed(panel._on_worker_event)}
-    panel._on_worker_event = handlers["training events"]  # start_training connects this attribute
+    # Every event of a run passes through the RunController (bus signals, the Training dock's drawing).
+    handlers = {"training events": Timed(window.runs._on_event)}
+    window.runs._on_event = handlers["training events"]  # start() looks this attribute up per event
     redraw = handlers["curve redraws"] = Timed(panel.curves.redraw)
     panel.curves.redraw_timer.timeout.disconnect()
     panel.curves.redraw_timer.timeout.connect(redraw)

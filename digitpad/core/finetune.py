@@ -41,6 +41,7 @@ __all__ = [
     "Finetuner",
     "finetune",
     "mix_personal_and_replay",
+    "train_config",
 ]
 
 CALIBRATION_DIGITS = 2000  # held-out base digits to refit the temperature and the confidence threshold on
@@ -154,6 +155,32 @@ def mix_personal_and_replay(
     return mixed, repeats, len(replay)
 
 
+def train_config(checkpoint: Checkpoint, config: FinetuneConfig) -> TrainConfig:
+    """The ``TrainConfig`` of the training run inside a fine-tune of ``checkpoint`` with ``config``:
+    the base model's architecture and input spec, ``config``'s recipe."""
+    cfg, base_cfg = config, checkpoint.meta.get("config") or {}
+    return TrainConfig(
+        dataset=str(checkpoint.meta.get("dataset", "mnist")),  # the input spec stays the base's
+        model=checkpoint.arch,
+        model_args={k: v for k, v in checkpoint.arch_args.items() if k != "input_size"},
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        momentum=float(base_cfg.get("momentum", 0.9)),
+        weight_decay=float(base_cfg.get("weight_decay", 5e-4)),
+        schedule=cfg.schedule,
+        label_smoothing=float(base_cfg.get("label_smoothing", 0.1)),
+        augment=cfg.augment,
+        elastic=False,
+        val_fraction=0.0,  # repeated personal digits would leak into any split of the mix
+        seed=cfg.seed,
+        device=cfg.device,
+        threads=cfg.threads,
+        max_minutes=cfg.max_minutes,
+    )
+
+
 class Finetuner:
     """Fine-tunes ``checkpoint`` on ``personal`` (a ``PersonalStore`` or a ``DigitData`` whose train
     part is the personal digits; a non-empty test part is reported as held-out accuracy) with replay
@@ -217,27 +244,7 @@ class Finetuner:
         return FinetuneMeasured(stage, personal.accuracy, base.accuracy, heldout, len(personal.labels), len(base.labels))
 
     def _train_config(self) -> TrainConfig:
-        cfg, base_cfg = self.config, self.base_checkpoint.meta.get("config") or {}
-        return TrainConfig(
-            dataset=str(self.base_checkpoint.meta.get("dataset", "mnist")),  # the input spec stays the base's
-            model=self.base_checkpoint.arch,
-            model_args={k: v for k, v in self.base_checkpoint.arch_args.items() if k != "input_size"},
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            optimizer=cfg.optimizer,
-            lr=cfg.lr,
-            momentum=float(base_cfg.get("momentum", 0.9)),
-            weight_decay=float(base_cfg.get("weight_decay", 5e-4)),
-            schedule=cfg.schedule,
-            label_smoothing=float(base_cfg.get("label_smoothing", 0.1)),
-            augment=cfg.augment,
-            elastic=False,
-            val_fraction=0.0,  # repeated personal digits would leak into any split of the mix
-            seed=cfg.seed,
-            device=cfg.device,
-            threads=cfg.threads,
-            max_minutes=cfg.max_minutes,
-        )
+        return train_config(self.base_checkpoint, self.config)
 
     def _run(self) -> Iterator[object]:
         started = time.perf_counter()

@@ -1,8 +1,8 @@
 """The app's signal hub: what the pad, the training panel and the viewers tell one another.
 
 Every dock widget gets the window's ``AppBus``; emitters and listeners need not know each other.
-All signals are emitted on the GUI thread (the training worker's events are re-emitted here
-from queued connections), so slots may touch widgets directly.
+All signals are emitted on the GUI thread (the workers' events are re-emitted here by
+``ui.runs.RunController`` from queued connections), so slots may touch widgets directly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ class AppBus(QObject):
     modelChanged(Checkpoint): the pad's live model changed (opened, trained, fine-tuned).
     predictionChanged(Prediction): the pad read the current drawing (also when it became empty).
     trainingStarted(TrainConfig), trainingEvent(event), trainingFinished(Checkpoint or None):
-        a run in the training panel; ``event`` is any of ``digitpad.core.events``.
+        a training or fine-tuning run's trainer; ``event`` is a ``core.events.TrainingEvent``.
+    runStarted(Run), runEvent(event), runEnded(Run): the training or fine-tuning run that
+        ``ui.runs.RunController`` started, whoever asked; ``event`` is any ``core.events.RunEvent``
+        of it. The Training dock draws these.
     exampleRequested(image, label): a viewer asks the pad to show this (s, s) float image.
     statusMessage(str): a line for the status bar.
     """
@@ -26,5 +29,8 @@ class AppBus(QObject):
     trainingStarted = Signal(object)
     trainingEvent = Signal(object)
     trainingFinished = Signal(object)
+    runStarted = Signal(object)
+    runEvent = Signal(object)
+    runEnded = Signal(object)
     exampleRequested = Signal(object, object)
     statusMessage = Signal(str)

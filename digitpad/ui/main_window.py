@@ -1,20 +1,25 @@
-"""The main window: the pad and its live reading in the middle, tools in docks, menus from a table."""
+"""The main window: the pad and its live reading in the middle, tools in docks, menus from a table.
+
+The window composes: the pad (canvas, reading, chart, "what the network sees"), the pad's live
+model (``ui.live_model.LiveModel``), the run controller (``ui.runs.RunController``), the docks of
+``ui.docks.DOCKS`` (each given a ``DockContext``, not the window) and the menus of
+``ui.actions.ACTIONS``/``MENUS``. It reads the pad (coalesced to one reading a display frame),
+opens and saves models and images, and keeps its geometry and layout in the settings.
+"""
 
 from __future__ import annotations
 
 import gc
 import importlib
 import math
+import operator
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -22,9 +27,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
-    QSlider,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,10 +35,15 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..core import preprocess
 from ..core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from ..core.inference import Predictor, available_devices, default_model_path
+from ..core.inference import available_devices, default_model_path
 from . import settings as app_settings
+from .actions import ACTIONS, INFERENCE_DEVICES, MENUS
 from .bus import AppBus
+from .docks import DOCKS, DockContext
+from .live_model import LiveModel
+from .runs import RunController
 from .widgets.canvas import DrawingCanvas, image_to_pixmap
+from .widgets.pen_controls import PenControls
 from .widgets.probability_bars import ProbabilityChart
 
 FALLBACK_REFRESH_HZ = 60.0  # when the screen reports no refresh rate
@@ -47,46 +55,33 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm
 MODEL_FILTER = "digitpad models (*.safetensors)"
 
 
-@dataclass(frozen=True)
-class DockSpec:
-    """A tool window: created at start-up from ``module.factory(window)``, toggled from View."""
-
-    key: str
-    title: str
-    module: str  # digitpad.ui.widgets.<module>
-    factory: str
-    area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
-    visible: bool = True
-    shortcut: str = ""
-
-
-# To add a tool window, add a row here. Missing modules are skipped, so the pad always starts.
-DOCKS: list[DockSpec] = [
-    DockSpec("training", "Training", "training_panel", "create_dock_widget", Qt.DockWidgetArea.BottomDockWidgetArea, True, "Ctrl+1"),
-    DockSpec("kernels", "Kernels", "kernel_viewer", "create_dock_widget", Qt.DockWidgetArea.RightDockWidgetArea, True, "Ctrl+2"),
-    DockSpec("feature_maps", "Feature maps", "feature_maps", "create_dock_widget", Qt.DockWidgetArea.RightDockWidgetArea, True, "Ctrl+3"),
-    DockSpec("mistakes", "Mistakes", "mistakes", "create_dock_widget", Qt.DockWidgetArea.BottomDockWidgetArea, False, "Ctrl+4"),
-    DockSpec("personal", "My digits", "personal_panel", "create_dock_widget", Qt.DockWidgetArea.RightDockWidgetArea, False, "Ctrl+5"),
-]
+def _live_model_attribute(name: str) -> property:
+    """The window's ``name`` is its live model's (kept for scripts and tests: ``window.checkpoint``)."""
+    return property(lambda self: getattr(self.model, name), lambda self, value: setattr(self.model, name, value))
 
 
 class MainWindow(QMainWindow):
+    checkpoint = _live_model_attribute("checkpoint")
+    model_path = _live_model_attribute("model_path")
+    predictor = _live_model_attribute("predictor")
+    inference_device = _live_model_attribute("inference_device")
+    last_prediction = _live_model_attribute("last_prediction")
+
     def __init__(self, checkpoint: Checkpoint | None = None, model_path: Path | None = None):
         super().__init__()
         self.setObjectName("main_window")
         self.bus = AppBus(self)
         self.settings = app_settings.open_settings()
-        self.checkpoint: Checkpoint | None = None
-        self.model_path: Path | None = None
-        self.predictor: Predictor | None = None
-        self.inference_device = "cpu"  # a batch of one is fastest on the CPU; View > Inference device
-        self.last_prediction = None
+        self.runs = RunController(self.bus, self.settings, self)  # starts every run and task
+        self.model = LiveModel(self.bus, self)  # the pad's model and latest reading, for every dock
         self.docks: dict[str, QDockWidget] = {}
         self.dock_widgets: dict[str, QWidget] = {}
         self._build_pad()
         self._build_actions()
         self._build_menus()
         self._build_docks()
+        # After the docks: each model change reaches them first, then the title and the pad's reading.
+        self.bus.modelChanged.connect(self._on_model_changed)
         self._predict_timer = QTimer(self)
         self._predict_timer.setSingleShot(True)
         self._last_slot_s = 0.0  # when the last reading was scheduled to run
@@ -94,6 +89,7 @@ class MainWindow(QMainWindow):
         self.canvas.drawingChanged.connect(self._on_drawing_changed)
         self.canvas.historyChanged.connect(self._update_history_actions)
         self.bus.exampleRequested.connect(self._on_example_requested)
+        self.bus.runStarted.connect(self._on_run_started)
         self.bus.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.setAcceptDrops(True)
         self.resize(1280, 820)
@@ -144,7 +140,10 @@ class MainWindow(QMainWindow):
         sees.addStretch(1)
         lower = QHBoxLayout()
         lower.addLayout(sees)
-        lower.addLayout(self._build_pen_controls(), 1)
+        pen = PenControls(self.canvas)
+        self.pen_slider, self.eraser_button, self.pressure_box, self.clear_button = (
+            pen.pen_slider, pen.eraser_button, pen.pressure_box, pen.clear_button)
+        lower.addLayout(pen.layout, 1)
 
         right = QWidget()
         column = QVBoxLayout(right)
@@ -167,85 +166,38 @@ class MainWindow(QMainWindow):
         self._pad_column.insertWidget(1 + self._pad_widgets, widget)
         self._pad_widgets += 1
 
-    def _build_pen_controls(self) -> QVBoxLayout:
-        layout = QVBoxLayout()
-        self.pen_slider = QSlider(Qt.Orientation.Horizontal)
-        self.pen_slider.setObjectName("pen_width")
-        self.pen_slider.setAccessibleName("Pen width")
-        self.pen_slider.setToolTip("Pen width (the network sees the same stroke width whatever you pick)")
-        self.pen_slider.setRange(2, 60)
-        self.pen_slider.setValue(int(self.canvas.pen_width))
-        self.pen_slider.valueChanged.connect(lambda v: setattr(self.canvas, "pen_width", float(v)))
-        self.eraser_button = QToolButton()
-        self.eraser_button.setObjectName("eraser")
-        self.eraser_button.setText("Eraser")
-        self.eraser_button.setCheckable(True)
-        self.eraser_button.setAccessibleName("Eraser")
-        self.eraser_button.setToolTip("Erase instead of drawing (or draw with the right mouse button)")
-        self.eraser_button.toggled.connect(lambda on: setattr(self.canvas, "eraser", on))
-        self.pressure_box = QCheckBox("Width by pen pressure")
-        self.pressure_box.setObjectName("pressure_width")
-        self.pressure_box.setAccessibleName("Width by pen pressure")
-        self.pressure_box.setToolTip("With a tablet pen, press harder for a wider line")
-        self.pressure_box.toggled.connect(lambda on: setattr(self.canvas, "pressure_width", on))
-        self.clear_button = QToolButton()
-        self.clear_button.setObjectName("clear_button")
-        self.clear_button.setText("Clear")
-        self.clear_button.setAccessibleName("Clear the pad")
-        self.clear_button.setToolTip("Clear the pad (Esc)")
-        self.clear_button.clicked.connect(self.canvas.clear)
-        pen_label = QLabel("Pen width")
-        layout.addWidget(pen_label)
-        layout.addWidget(self.pen_slider)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.eraser_button)
-        buttons.addWidget(self.clear_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.pressure_box)
-        layout.addStretch(1)
-        return layout
-
     # --- actions and menus ----------------------------------------------------------------------
-
-    def _action(self, key: str, text: str, handler: Callable, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(f"action_{key}")
-        if shortcut is not None:
-            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setToolTip(tip or text.replace("&", "").rstrip("."))
-        action.setStatusTip(action.toolTip())
-        action.triggered.connect(lambda checked=False: handler())
-        self.actions[key] = action
-        return action
 
     def _build_actions(self) -> None:
         self.actions: dict[str, QAction] = {}
-        keys = QKeySequence.StandardKey
-        self._action("open_model", "&Open model...", self.open_model_dialog, keys.Open, "Open a digitpad model (.safetensors)")
-        self._action("save_model", "&Save model as...", self.save_model_dialog, keys.SaveAs, "Save the pad's current model")
-        self._action("open_image", "Open &image...", self.open_image_dialog, "Ctrl+I", "Read a digit from an image file")
-        self._action("quit", "&Quit", self.close, keys.Quit)
-        self._action("undo", "&Undo stroke", self.canvas.undo, keys.Undo)
-        self._action("redo", "&Redo stroke", self.canvas.redo, [QKeySequence(keys.Redo), QKeySequence("Ctrl+Y")])
-        self._action("clear", "&Clear pad", self.canvas.clear, [QKeySequence("Esc"), QKeySequence(keys.Delete)])
-        self._action("about", "&About digitpad", self.show_about)
-        self.actions["quit"].setMenuRole(QAction.MenuRole.QuitRole)
-        self.actions["about"].setMenuRole(QAction.MenuRole.AboutRole)
+        for spec in ACTIONS:
+            action = QAction(spec.text, self)
+            action.setObjectName(f"action_{spec.key}")
+            if spec.shortcuts:
+                action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
+            action.setToolTip(spec.tip or spec.text.replace("&", "").rstrip("."))
+            action.setStatusTip(action.toolTip())
+            handler = operator.attrgetter(spec.handler)(self)
+            action.triggered.connect(lambda checked=False, handler=handler: handler())
+            if spec.role is not None:
+                action.setMenuRole(spec.role)
+            self.actions[spec.key] = action
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        for key in ("open_model", "save_model", "open_image"):
-            file_menu.addAction(self.actions[key])
-        file_menu.addSeparator()
-        file_menu.addAction(self.actions["quit"])
-        edit = bar.addMenu("&Edit")
-        for key in ("undo", "redo", "clear"):
-            edit.addAction(self.actions[key])
-        self.view_menu = bar.addMenu("&View")
-        device_menu = self.view_menu.addMenu("Inference &device")
+        for title, keys in MENUS.items():
+            menu = bar.addMenu(title)
+            if title == "&View":
+                self.view_menu = menu
+            for key in keys:
+                if key is None:
+                    menu.addSeparator()
+                elif key == INFERENCE_DEVICES:
+                    self._build_device_menu(menu.addMenu("Inference &device"))
+                else:
+                    menu.addAction(self.actions[key])
+
+    def _build_device_menu(self, device_menu) -> None:
         group = QActionGroup(self)
         for device in available_devices():
             action = device_menu.addAction(device)
@@ -253,11 +205,22 @@ class MainWindow(QMainWindow):
             action.setChecked(device == self.inference_device)
             action.triggered.connect(lambda checked=False, d=device: self.set_inference_device(d))
             group.addAction(action)
-        self.view_menu.addSeparator()
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.actions["about"])
+
+    def add_view_action(self, action: QAction) -> None:
+        """A display option in the View menu, with the others above the separator before the docks' toggles."""
+        separator = next((a for a in self.view_menu.actions() if a.isSeparator()), None)
+        if separator is not None:
+            self.view_menu.insertAction(separator, action)
+        else:
+            self.view_menu.addAction(action)
+
+    def dock_context(self) -> DockContext:
+        """What a dock receives: the services it may use, never the window itself."""
+        return DockContext(self.bus, self.runs, self.model, self.settings, self.canvas, self.add_pad_widget,
+                           self.add_view_action, self.actions, self)
 
     def _build_docks(self) -> None:
+        context = self.dock_context()
         for spec in DOCKS:
             try:
                 module = importlib.import_module(f"digitpad.ui.widgets.{spec.module}")
@@ -265,7 +228,7 @@ class MainWindow(QMainWindow):
                 if error.name != f"digitpad.ui.widgets.{spec.module}":
                     raise
                 continue
-            widget = getattr(module, spec.factory)(self)
+            widget = getattr(module, spec.factory)(context)
             dock = QDockWidget(spec.title, self)
             dock.setObjectName(f"dock_{spec.key}")
             dock.setWidget(_scrollable(widget))
@@ -295,6 +258,13 @@ class MainWindow(QMainWindow):
         if bottom:
             self.resizeDocks([bottom[0]], [300], Qt.Orientation.Vertical)
 
+    def _on_run_started(self, run) -> None:
+        """A run that the Training dock did not start (a fine-tune) is drawn there: show it."""
+        dock = self.docks.get("training")
+        if dock is not None and run.kind != "training":
+            dock.show()
+            dock.raise_()
+
     def _update_history_actions(self) -> None:
         self.actions["undo"].setEnabled(self.canvas.can_undo())
         self.actions["redo"].setEnabled(self.canvas.can_redo())
@@ -303,11 +273,10 @@ class MainWindow(QMainWindow):
 
     def set_checkpoint(self, checkpoint: Checkpoint, path: Path | None = None) -> None:
         """Make ``checkpoint`` the pad's live model at once (no restart), and tell every viewer."""
-        self.predictor = Predictor(checkpoint, self.inference_device)
-        self.checkpoint = checkpoint
-        self.model_path = Path(path) if path else None
+        self.model.set_checkpoint(checkpoint, path)
+
+    def _on_model_changed(self, _checkpoint) -> None:
         self._update_title()
-        self.bus.modelChanged.emit(checkpoint)
         self.predict_now()
 
     def _update_title(self) -> None:
@@ -358,9 +327,7 @@ class MainWindow(QMainWindow):
 
     def set_inference_device(self, device: str) -> None:
         try:
-            if self.checkpoint is not None:
-                self.predictor = Predictor(self.checkpoint, "cpu" if device == "auto" else device)
-            self.inference_device = device
+            self.model.set_inference_device(device)
         except (ValueError, RuntimeError) as error:
             QMessageBox.warning(self, "Device not available", str(error))
         self.predict_now()
@@ -493,7 +460,8 @@ class MainWindow(QMainWindow):
         self.pen_slider.setValue(app_settings.read(self.settings, "pen_width", int(self.canvas.pen_width), int))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        for widget in self.dock_widgets.values():  # let a running training stop cleanly first
+        self.runs.shutdown()  # every run and task stops within a batch (or chunk, or file); nothing saved
+        for widget in self.dock_widgets.values():
             shutdown = getattr(widget, "shutdown", None)
             if shutdown is not None:
                 shutdown()
@@ -512,30 +480,3 @@ def _scrollable(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     return area
-
-
-def create_window(model_path: str | Path | None = None) -> MainWindow:
-    """The main window, not yet shown, with a model loaded: ``model_path``, else the last one opened
-    (if it still loads), else the shipped default. Raises CheckpointError if ``model_path`` is bad."""
-    settings = app_settings.open_settings()
-    candidates = [Path(model_path)] if model_path else []
-    last = app_settings.read(settings, "last_model", "", str)
-    if not model_path and last:
-        candidates.append(Path(last))
-    candidates.append(default_model_path())
-    for i, path in enumerate(candidates):
-        try:
-            return _settled(MainWindow(load_checkpoint(path), path))
-        except CheckpointError:
-            if model_path and i == 0:
-                raise
-    return _settled(MainWindow(None))
-
-
-def _settled(window: MainWindow) -> MainWindow:
-    """Move everything built so far (torch, Qt wrappers, the model) out of the garbage collector's
-    view: otherwise a full collection while drawing walks ~200,000 long-lived objects and stalls
-    the pad for ~110 ms (measured)."""
-    gc.collect()
-    gc.freeze()
-    return window

@@ -13,7 +13,7 @@ from digitpad.core.datasets import DownloadError
 from digitpad.core.events import Paused, StepsEnded
 from digitpad.core.models import MODELS, build_model
 from digitpad.core.presets import PRESETS
-from digitpad.ui import training_worker
+from digitpad.ui import workers
 from digitpad.ui.main_window import MainWindow
 
 RUN_TIMEOUT_MS = 60_000  # generous: two cores shared with other jobs
@@ -166,7 +166,7 @@ def test_closing_the_window_mid_run_stops_cleanly(qtbot, window, panel):
 
 def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, tmp_path, monkeypatch):
     panel = window.dock_widgets["training"]
-    panel.data_loader = training_worker.load_training_data
+    panel.data_loader = workers.load_training_data
     monkeypatch.setenv("DIGITPAD_DATA", str(tmp_path / "empty"))
     panel.train_button.click()
     qtbot.waitUntil(lambda: not panel.banner.isHidden() and not panel.running, timeout=RUN_TIMEOUT_MS)
@@ -181,7 +181,7 @@ def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, 
         progress_seen.append(name)
         raise DownloadError("could not reach any mirror (no network in tests)")
 
-    monkeypatch.setattr(training_worker, "ensure_dataset", offline_ensure)
+    monkeypatch.setattr(workers, "ensure_dataset", offline_ensure)
     panel.download_button.click()
     qtbot.waitUntil(lambda: panel.download_thread is None, timeout=RUN_TIMEOUT_MS)
     assert progress_seen == ["mnist"]

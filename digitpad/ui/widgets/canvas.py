@@ -49,12 +49,10 @@ class DrawingCanvas(QWidget):
     Signals
     -------
     drawingChanged: the drawing changed (emitted on every move: receivers coalesce it).
-    strokeFinished: a stroke ended (pen lifted).
     historyChanged: undo/redo availability may have changed.
     """
 
     drawingChanged = Signal()
-    strokeFinished = Signal()
     historyChanged = Signal()
 
     def __init__(self, parent=None):
@@ -305,7 +303,6 @@ class DrawingCanvas(QWidget):
         stroke, self._current = self._current, None
         if not stroke.pressure_width and len(stroke.points) > 2:
             self._repaint_backing()  # repaint the whole stroke as one smooth path (no seams)
-        self.strokeFinished.emit()
         self.drawingChanged.emit()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -1,26 +1,23 @@
 """The pad's correction bar: "Correct!" or "That's a N" keeps the drawing in My digits, with its label.
 
-It sits under the reading (``MainWindow.add_pad_widget``) and is enabled only while the pad shows a
+It sits under the reading (``DockContext.add_pad_widget``) and is enabled only while the pad shows a
 non-empty reading. A click stores what the network read, exactly as it was fed to it (the prepared
-28x28 image of ``window.last_prediction``), the canvas strokes when the drawing is vector
+28x28 image of the pad's ``model.last_prediction``), the canvas strokes when the drawing is vector
 (x, y, seconds, pressure per point; none for an opened image or an erased drawing), the label and
 what the model said. Then it clears the pad for the next digit: the usual rhythm is draw, label,
 draw, and Undo (Ctrl+Z) brings a drawing back when wanted. Until the pad shows a new reading the
 buttons stay disabled, so a double click cannot store a drawing twice.
 
-Where and how the digits are stored is the job of ``personal_panel.PersonalDigits`` (passed in):
-this widget only turns clicks into ``digits.add(...)``.
+Where and how the digits are stored is the job of ``ui.personal_digits.PersonalDigits`` (passed
+in): this widget only turns clicks into ``digits.add(...)``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-if TYPE_CHECKING:  # no import cycle at run time: the panel module creates this bar
-    from .personal_panel import PersonalDigits
+from ..personal_digits import PersonalDigits
 
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 # One row, so the pad's right column grows by one button's height only, and its narrowest width by
@@ -49,17 +46,17 @@ class CorrectionBar(QWidget):
 
     Events
     ------
-    saved(Entry): a drawing was stored (GUI thread). The window's ``bus.statusMessage`` also gets
+    saved(Entry): a drawing was stored (GUI thread). ``bus.statusMessage`` also gets
     "Saved as 7 in My digits (12 sevens)".
     """
 
     saved = Signal(object)
 
-    def __init__(self, window, digits: PersonalDigits, parent: QWidget | None = None):
+    def __init__(self, context, digits: PersonalDigits, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("correction_bar")
         self.setAccessibleName("Correct the reading")
-        self.window_ = window
+        self.bus, self.canvas = context.bus, context.canvas
         self.digits = digits
         self._prediction = None  # the reading the buttons would label; None: nothing to label
 
@@ -91,8 +88,8 @@ class CorrectionBar(QWidget):
             self.digit_buttons.append(button)
         layout.addStretch(1)
         self._set_enabled(False)
-        window.bus.predictionChanged.connect(self._on_prediction_changed)
-        self._on_prediction_changed(getattr(window, "last_prediction", None))
+        context.bus.predictionChanged.connect(self._on_prediction_changed)
+        self._on_prediction_changed(context.model.last_prediction)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         # The prompt adds nothing to the bar's minimum width, so showing or hiding it never resizes
@@ -130,20 +127,20 @@ class CorrectionBar(QWidget):
         prediction = self._prediction
         if prediction is None:
             return False
-        canvas = self.window_.canvas
+        canvas = self.canvas
         strokes = None
         if canvas.vector_strokes() is not None:  # drawn, not an opened image or an erased drawing
             strokes = [stroke.as_array() for stroke in canvas.strokes if not stroke.erase]
         try:
             entry = self.digits.add(prediction, digit, strokes)
         except (OSError, ValueError) as error:
-            self.window_.bus.statusMessage.emit(f"Could not save the drawing in My digits: {error}")
+            self.bus.statusMessage.emit(f"Could not save the drawing in My digits: {error}")
             return False
         # Until the pad reads something new, there is nothing (else) to label.
         self._prediction = None
         self._set_enabled(False)
         count = int(self.digits.counts()[digit])
-        self.window_.bus.statusMessage.emit(f"Saved as {digit} in My digits ({digit_count_text(digit, count)})")
+        self.bus.statusMessage.emit(f"Saved as {digit} in My digits ({digit_count_text(digit, count)})")
         self.saved.emit(entry)
         canvas.clear()
         return True

@@ -36,11 +36,11 @@ class FeatureMapsView(QWidget):
     ((layer, channel) shown large, or None).
     """
 
-    def __init__(self, window=None, parent=None):
+    def __init__(self, context=None, parent=None):
         super().__init__(parent)
         self.setObjectName("feature_maps")
         self.setAccessibleName("Feature maps")
-        self.window_ = window
+        self.model = context.model if context is not None else None  # the pad's LiveModel
         self.layer_names: list[str] = []
         self.counts_per_layer: dict[str, int] = {}
         self.activations: dict[str, np.ndarray] = {}
@@ -54,11 +54,11 @@ class FeatureMapsView(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         self._last_refresh_s = 0.0
         self._build()
-        if window is not None:
-            window.bus.modelChanged.connect(self._on_model_changed)
-            window.bus.predictionChanged.connect(self._on_prediction_changed)
-            if window.checkpoint is not None:
-                self._on_model_changed(window.checkpoint)
+        if context is not None:
+            context.bus.modelChanged.connect(self._on_model_changed)
+            context.bus.predictionChanged.connect(self._on_prediction_changed)
+            if context.model.checkpoint is not None:
+                self._on_model_changed(context.model.checkpoint)
 
     def _build(self) -> None:
         self.controls = QHBoxLayout()  # create_dock_widget puts the saliency toggle here
@@ -114,7 +114,7 @@ class FeatureMapsView(QWidget):
     # --- model and layers -------------------------------------------------------------------
 
     def _on_model_changed(self, checkpoint) -> None:
-        predictor = getattr(self.window_, "predictor", None)
+        predictor = getattr(self.model, "predictor", None)
         model = predictor.model if predictor is not None and predictor.checkpoint is checkpoint else checkpoint.build_model()
         names = [name for name, _module in feature_layers(model)]
         if names != self.layer_names:
@@ -194,7 +194,7 @@ class FeatureMapsView(QWidget):
         self._last_refresh_s = time.perf_counter()
         self._dirty = False
         prediction = self._pending
-        predictor = getattr(self.window_, "predictor", None)
+        predictor = getattr(self.model, "predictor", None)
         if prediction is None or prediction.empty or predictor is None:
             self._show({})
             return
@@ -254,11 +254,11 @@ class FeatureMapsView(QWidget):
         self.detail_plot.setRange(xRange=(0, single.shape[1]), yRange=(0, single.shape[0]), padding=0.02)
 
 
-def create_dock_widget(window) -> FeatureMapsView:
+def create_dock_widget(context) -> FeatureMapsView:
     from .saliency import SaliencyOverlay
 
-    view = FeatureMapsView(window)
-    view.saliency = SaliencyOverlay(window, view)
+    view = FeatureMapsView(context)
+    view.saliency = SaliencyOverlay(context, view)
     view.controls.addWidget(view.saliency.make_checkbox())
     view.controls.addWidget(view.saliency.make_method_combo())
     view.controls.addStretch(1)

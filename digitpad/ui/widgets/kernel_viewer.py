@@ -60,11 +60,11 @@ class KernelViewer(QWidget):
     ``source`` (what they are: "loaded model" or a snapshot's description), ``snapshots``.
     """
 
-    def __init__(self, window=None, parent=None):
+    def __init__(self, context=None, parent=None):
         super().__init__(parent)
         self.setObjectName("kernel_viewer")
         self.setAccessibleName("Kernel viewer")
-        self.window_ = window
+        self.model = context.model if context is not None else None  # the pad's LiveModel
         self.layers: list[KernelLayer] = []
         self.snapshots: list[WeightsSnapshot] = []
         self.training = False
@@ -79,14 +79,14 @@ class KernelViewer(QWidget):
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
         self._redraw_timer.timeout.connect(self.redraw)
         self._build()
-        if window is not None:
-            bus = window.bus
+        if context is not None:
+            bus = context.bus
             bus.modelChanged.connect(self._on_model_changed)
             bus.trainingStarted.connect(self._on_training_started)
             bus.trainingEvent.connect(self._on_training_event)
             bus.trainingFinished.connect(self._on_training_finished)
-            if window.checkpoint is not None:
-                self._on_model_changed(window.checkpoint)
+            if context.model.checkpoint is not None:
+                self._on_model_changed(context.model.checkpoint)
 
     def _build(self) -> None:
         self.layer_combo = QComboBox()
@@ -171,8 +171,7 @@ class KernelViewer(QWidget):
     # --- bus --------------------------------------------------------------------------------
 
     def _on_model_changed(self, checkpoint) -> None:
-        window = self.window_
-        predictor = getattr(window, "predictor", None)
+        predictor = getattr(self.model, "predictor", None)
         model = predictor.model if predictor is not None and predictor.checkpoint is checkpoint else checkpoint.build_model()
         self.layers = model_kernel_layers(model)
         if self.snapshots and self.layers and self.snapshots[-1].kernels.shape != self.layers[0].weights[:, 0].shape:
@@ -275,5 +274,5 @@ class KernelViewer(QWidget):
             self.view.setRange(xRange=(0, width), yRange=(0, height), padding=0.02)
 
 
-def create_dock_widget(window) -> KernelViewer:
-    return KernelViewer(window)
+def create_dock_widget(context) -> KernelViewer:
+    return KernelViewer(context)

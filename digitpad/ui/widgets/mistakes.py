@@ -1,7 +1,8 @@
 """Mistakes: the loaded model's misclassified test digits as a gallery, beside the confusion matrix.
 
-The test set is evaluated on a QThread (``core.evaluation.evaluate_checkpoint``), lazily: when the
-dock is shown or Compute is pressed, never at start-up. After a training run, the run's own
+The test set is evaluated off the GUI thread (``workers.EvaluationWorker`` started by the window's
+``RunController``; ``core.mistakes`` holds the numbers), lazily: when the dock is shown or Compute
+is pressed, never at start-up. After a training run, the run's own
 ``Evaluated(split="test")`` event is reused when the trained model becomes the pad's model, so
 nothing is computed twice. Clicking a confusion cell filters the gallery; clicking a digit puts it
 on the pad (``bus.exampleRequested``).
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.download import DataError
-from ...core.events import Evaluated
-from ...core.mistakes import MistakeSet, dataset_of, find_mistakes, load_test_split
+from ...core.events import Evaluated, RunFailed, TaskDone, TaskFailed, TaskProgress
+from ...core.mistakes import MistakeSet, dataset_of, load_test_split
+from ..bus import AppBus
+from ..runs import Run, RunController
+from ..workers import EvaluationWorker, WorkerThread
 from .confusion_matrix import ConfusionMatrixView
 
 REPEAT_CLICK_S = 0.5  # a click and the activation it may also trigger (style, double-click) load once
@@ -39,53 +41,6 @@ THUMB_PX = 56  # 2x MNIST: strokes readable, ~20 digits per row in a wide dock
 SORT_CONFIDENT_FIRST, SORT_UNSURE_FIRST, SORT_INDEX = "confident", "unsure", "index"
 
 DataLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # dataset name -> (test images u8 (n, s, s), labels (n,))
-
-
-class _Cancelled(Exception):
-    pass
-
-
-class EvaluationThread(QThread):
-    """Loads a test split (unless given) and evaluates a checkpoint on it, off the GUI thread.
-
-    Signals
-    -------
-    progressed(int, int): digits done, digits in all.
-    evaluated(object): the ``MistakeSet``.
-    failed(str): why there is none (missing data, an error).
-    """
-
-    progressed = Signal(int, int)
-    evaluated = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, checkpoint, dataset: str, loader: DataLoader, data=None, precomputed: Evaluated | None = None):
-        super().__init__()  # no parent: the widget keeps it alive and waits for it on shutdown
-        self.checkpoint, self.dataset, self.loader = checkpoint, dataset, loader
-        self.data, self.precomputed = data, precomputed
-        self._cancel = False
-
-    def cancel(self) -> None:
-        self._cancel = True
-
-    def _progress(self, done: int, total: int) -> None:
-        if self._cancel:
-            raise _Cancelled
-        self.progressed.emit(done, total)
-
-    def run(self) -> None:
-        try:
-            images, labels = self.data if self.data is not None else self.loader(self.dataset)
-            if self._cancel:
-                return
-            result = find_mistakes(self.checkpoint, self.dataset, images, labels, self.precomputed, self._progress)
-            self.evaluated.emit(result)
-        except _Cancelled:
-            return
-        except DataError as error:
-            self.failed.emit(str(error))
-        except Exception as error:  # noqa: BLE001 - shown inline; the app keeps running
-            self.failed.emit(f"{type(error).__name__}: {error}")
 
 
 class MistakesModel(QAbstractListModel):
@@ -148,31 +103,32 @@ class MistakesView(QWidget):
     indices in the gallery, in display order), ``evaluations_started`` (how many were run).
     """
 
-    def __init__(self, window=None, data_loader: DataLoader | None = None, parent=None):
+    def __init__(self, context=None, data_loader: DataLoader | None = None, parent=None):
         super().__init__(parent)
         self.setObjectName("mistakes")
         self.setAccessibleName("Mistakes")
-        self.window_ = window
+        self.bus: AppBus = context.bus if context is not None else AppBus(self)
+        self.runs: RunController = context.runs if context is not None else RunController(self.bus, parent=self)
         self.data_loader: DataLoader = data_loader or load_test_split
         self.checkpoint = None
         self.mistakes: MistakeSet | None = None
         self.shown_indices = np.zeros(0, np.int64)
         self.evaluations_started = 0
         self._stale = False  # the checkpoint's mistakes are not computed yet
-        self._thread: EvaluationThread | None = None
-        self._finished_threads: list[EvaluationThread] = []
+        self._thread: WorkerThread | None = None
+        self._finished_threads: list[WorkerThread] = []  # cancelled, still winding down
         self._data_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._run_config = None  # the TrainConfig of the run in progress or last finished
         self._run_evaluation: tuple[str, dict | None, Evaluated] | None = None  # its Evaluated(test)
         self._last_request = (-1, 0.0)  # (test index, monotonic time) last sent to the pad
         self._build()
-        if window is not None:
-            bus = window.bus
+        if context is not None:
+            bus = context.bus
             bus.modelChanged.connect(self._on_model_changed)
             bus.trainingStarted.connect(self._on_training_started)
             bus.trainingEvent.connect(self._on_training_event)
-            if window.checkpoint is not None:
-                self._on_model_changed(window.checkpoint)
+            if context.model.checkpoint is not None:
+                self._on_model_changed(context.model.checkpoint)
 
     def _build(self) -> None:
         self.compute_button = QPushButton("Compute")
@@ -306,43 +262,46 @@ class MistakesView(QWidget):
         if self.data_loader is not load_test_split:
             return self.data_loader
         # The folder the Training dock was pointed at ("Use a folder…"), read here on the GUI thread.
-        settings = getattr(self.window_, "settings", None)
-        saved = settings.value("data_dir", "") if settings is not None else ""
-        root = Path(str(saved)) if saved and Path(str(saved)).is_dir() else None
-        return partial(load_test_split, root=root)
+        root = self.runs.data_root
+        return partial(load_test_split, root=root if root is not None and root.is_dir() else None)
 
     def _start(self, checkpoint, dataset: str, precomputed: Evaluated | None = None) -> None:
         self._stale = False
-        thread = EvaluationThread(checkpoint, dataset, self._loader(), self._data_cache.get(dataset), precomputed)
-        thread.progressed.connect(self._on_progressed)
-        thread.evaluated.connect(self._on_evaluated)
-        thread.failed.connect(self._on_failed)
-        thread.finished.connect(self._on_thread_finished)
+        worker = EvaluationWorker(checkpoint, dataset, self._loader(), self._data_cache.get(dataset), precomputed)
+        started: list[WorkerThread] = []  # the callbacks run after start() returns: events are queued
+        thread = self.runs.start(Run("evaluation"), worker, lambda event: self._on_evaluation_event(started[0], event),
+                                 lambda: self._on_thread_finished(started[0]), "digitpad-evaluation")
+        started.append(thread)
         self._thread = thread
         self.compute_button.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.show()
         what = "Reading" if precomputed is not None else "Evaluating on"
         self._set_status(f"{what} the {dataset.upper()} test set…")
-        thread.start()
 
     def _cancel_running(self) -> None:
         if self._thread is not None:
-            self._thread.cancel()
+            self.runs.cancel(self._thread)
             self._finished_threads.append(self._thread)  # keep it alive until its run() returns
             self._thread = None
             self.progress.hide()
             self.compute_button.setEnabled(True)
 
+    def _on_evaluation_event(self, thread: WorkerThread, event: object) -> None:
+        if thread is not self._thread:
+            return  # a cancelled run finishing late
+        if isinstance(event, TaskProgress):
+            self._on_progressed(event.done, event.total)
+        elif isinstance(event, TaskDone):
+            self._on_evaluated(event.result)
+        elif isinstance(event, (TaskFailed, RunFailed)):
+            self._on_failed(event.message)
+
     def _on_progressed(self, done: int, total: int) -> None:
-        if self.sender() is not self._thread:
-            return
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
 
     def _on_evaluated(self, result: MistakeSet) -> None:
-        if self.sender() is not self._thread:
-            return  # a cancelled run finishing late
         self._data_cache[result.dataset] = (result.images, result.labels)
         self._show(result)
         n = len(result.labels)
@@ -353,14 +312,10 @@ class MistakesView(QWidget):
         )
 
     def _on_failed(self, message: str) -> None:
-        if self.sender() is not self._thread:
-            return
         self._show(None)
         self._set_status(f"Cannot list mistakes: {message}. (The Training dock can download it, too.)")
 
-    def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        thread.wait()  # run() has returned, but the thread may still be winding down: never drop it running
+    def _on_thread_finished(self, thread: WorkerThread) -> None:
         if thread is self._thread:
             self._thread = None
             self.progress.hide()
@@ -375,7 +330,7 @@ class MistakesView(QWidget):
         """Stop and join any evaluation (the window calls this on close)."""
         self._cancel_running()
         for thread in list(self._finished_threads):
-            thread.wait()
+            thread.shutdown()
         self._finished_threads.clear()
 
     # --- showing ----------------------------------------------------------------------------
@@ -421,7 +376,7 @@ class MistakesView(QWidget):
         self.shown_indices = m.wrong[rows]
 
     def _on_example_clicked(self, index) -> None:
-        if self.mistakes is None or self.window_ is None or not index.isValid():
+        if self.mistakes is None or not index.isValid():
             return
         test_index = int(index.data(Qt.ItemDataRole.UserRole))
         now = time.monotonic()
@@ -429,8 +384,8 @@ class MistakesView(QWidget):
             return
         self._last_request = (test_index, now)
         image = self.mistakes.images[test_index].astype(np.float32) / 255.0
-        self.window_.bus.exampleRequested.emit(image, int(self.mistakes.labels[test_index]))
+        self.bus.exampleRequested.emit(image, int(self.mistakes.labels[test_index]))
 
 
-def create_dock_widget(window) -> MistakesView:
-    return MistakesView(window)
+def create_dock_widget(context) -> MistakesView:
+    return MistakesView(context)

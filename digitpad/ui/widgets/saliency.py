@@ -58,28 +58,21 @@ class SaliencyOverlay(QObject):
     ``overlay`` (the last (H, W, 4) image given to the pad, or None), ``action`` (the View menu's).
     """
 
-    def __init__(self, window, parent=None):
-        super().__init__(parent or window)
-        self.window_ = window
+    def __init__(self, context, parent=None):
+        super().__init__(parent or context.parent)
+        self.context = context
         self.enabled = False
         self.method = "gradient_x_input"
         self.saliency: np.ndarray | None = None
         self.overlay: np.ndarray | None = None
-        self.action = QAction("Show &saliency on the pad", window)
+        self.action = QAction("Show &saliency on the pad", context.parent)
         self.action.setObjectName("action_saliency")
         self.action.setCheckable(True)
         self.action.setToolTip("Tint the pixels that drove the prediction: red for the digit, blue against it")
         self.action.setStatusTip(self.action.toolTip())
         self.action.toggled.connect(self.set_enabled)
-        view_menu = getattr(window, "view_menu", None)
-        if view_menu is not None:
-            # With the other display options, above the separator that starts the docks' toggles.
-            separator = next((a for a in view_menu.actions() if a.isSeparator()), None)
-            if separator is not None:
-                view_menu.insertAction(separator, self.action)
-            else:
-                view_menu.addAction(self.action)
-        window.bus.predictionChanged.connect(self._on_prediction_changed)
+        context.add_view_action(self.action)  # with the other display options, above the docks' toggles
+        context.bus.predictionChanged.connect(self._on_prediction_changed)
 
     def make_checkbox(self) -> QCheckBox:
         box = QCheckBox("Saliency on the pad")
@@ -120,11 +113,10 @@ class SaliencyOverlay(QObject):
             self.refresh(prediction)
 
     def refresh(self, prediction=_LATEST) -> None:
-        window = self.window_
-        canvas = window.canvas
+        canvas, model = self.context.canvas, self.context.model
         if prediction is _LATEST:
-            prediction = window.last_prediction
-        predictor = window.predictor
+            prediction = model.last_prediction
+        predictor = model.predictor
         if not self.enabled or prediction is None or prediction.empty or predictor is None:
             self._clear()
             return
@@ -142,4 +134,4 @@ class SaliencyOverlay(QObject):
 
     def _clear(self) -> None:
         self.saliency = self.overlay = None
-        self.window_.canvas.set_overlay(None)
+        self.context.canvas.set_overlay(None)

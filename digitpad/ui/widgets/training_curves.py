@@ -27,7 +27,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from ...core.events import RunStarted, StepsEnded
 from ...core.history import RunHistory, export_csv
 
 REDRAW_INTERVAL_MS = 100  # 10 redraws a second at most, only when something changed (see above)

@@ -1,9 +1,13 @@
-"""Where threads meet: a QObject on its own QThread runs the data loading and ``Trainer.run()``.
+"""Where threads meet: every job that runs off the GUI thread, and the thread that runs one.
 
-Everything slow happens on the worker thread: reading (or downloading) a dataset, moving it to the
-training device, the training loop and the final evaluation. The worker re-emits each item as one
-``event = Signal(object)``; Qt queues it to the GUI thread because the receivers live there. The
-items are ``digitpad.core.events`` (immutable, CPU numpy only).
+The jobs: ``TrainingWorker`` (read the data, then ``Trainer.run()``), ``FinetuneWorker``,
+``DownloadWorker``, ``TaskWorker`` (an import or an export) and ``EvaluationWorker`` (the Mistakes
+viewer's test-set evaluation). ``WorkerThread`` runs one on a fresh QThread; ``ui.runs.RunController``
+is the one place that starts them. Everything slow happens on the worker thread: reading (or
+downloading) a dataset, moving it to the training device, the training loop and the final
+evaluation. The worker re-emits each item as one ``event = Signal(object)``; Qt queues it to the GUI
+thread because the receivers live there. The items are ``digitpad.core.events`` (immutable, CPU
+numpy only).
 
 Flow control: each run's events pass through a ``core.throttle.EventThrottle`` on the worker
 thread, so the GUI thread never receives more than ~``MAX_EVENTS_PER_S`` routine events a second
@@ -45,6 +49,7 @@ from ..core.events import (
     TaskFailed,
     TaskProgress,
 )
+from ..core.mistakes import find_mistakes
 from ..core.throttle import EventThrottle
 from ..core.trainer import RunControl, Trainer
 
@@ -70,7 +75,7 @@ def load_training_data(name: str, root: Path | None = None, progress=None) -> Di
 # --- workers --------------------------------------------------------------------------------
 
 
-class _Worker(QObject):
+class Worker(QObject):
     """A job for ``WorkerThread``: ``run()`` executes on the worker thread.
 
     Events
@@ -107,7 +112,7 @@ class _Worker(QObject):
         raise NotImplementedError
 
 
-class TrainingWorker(_Worker):
+class TrainingWorker(Worker):
     """Loads ``dataset`` with ``load_data`` (or uses ``data``), then drives a ``Trainer``.
 
     ``trainer`` is set once training begins; its ``checkpoint`` is complete when ``RunFinished``
@@ -150,7 +155,7 @@ class TrainingWorker(_Worker):
         throttle.flush()
 
 
-class DownloadWorker(_Worker):
+class DownloadWorker(Worker):
     """Fetches and verifies a published dataset (``ensure_dataset``), reporting ``DataProgress``."""
 
     def __init__(self, name: str, root: Path | None = None):
@@ -179,7 +184,7 @@ class DownloadWorker(_Worker):
 
 
 class WorkerThread(QObject):
-    """Runs one ``_Worker`` on a fresh QThread; lives on the GUI thread.
+    """Runs one ``Worker`` on a fresh QThread; lives on the GUI thread.
 
     Events
     ------
@@ -190,7 +195,7 @@ class WorkerThread(QObject):
     event = Signal(object)
     finished = Signal()
 
-    def __init__(self, worker: _Worker, name: str = "digitpad-worker", parent: QObject | None = None):
+    def __init__(self, worker: Worker, name: str = "digitpad-worker", parent: QObject | None = None):
         super().__init__(parent)
         self.worker = worker
         self.thread = QThread()  # unparented: only we decide when it may be destroyed
@@ -202,7 +207,8 @@ class WorkerThread(QObject):
         worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         worker.event.connect(self._relay)
         self.thread.finished.connect(self._on_thread_finished)
-        self._closed = False
+        self._closed = False  # shut down: drop events and say nothing more
+        self._cancelled = False  # cancelled: drop events, still say ``finished``
 
     def start(self) -> None:
         self.thread.start()
@@ -212,7 +218,7 @@ class WorkerThread(QObject):
 
     @Slot(object)
     def _relay(self, item: object) -> None:
-        if not self._closed:
+        if not self._closed and not self._cancelled:
             self.event.emit(item)
 
     @Slot()
@@ -222,6 +228,12 @@ class WorkerThread(QObject):
         self.thread.wait()
         if not self._closed:
             self.finished.emit()
+
+    def cancel(self) -> None:
+        """Abandon the job without waiting for it: its later events are dropped; ``finished``
+        still comes once the thread has stopped (keep this object until then)."""
+        self._cancelled = True
+        self.worker.abandon()
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Abandon the job, stop the thread and wait for it; True when it ended in time.
@@ -240,14 +252,14 @@ class WorkerThread(QObject):
 _UNFINISHED: list[WorkerThread] = []
 
 
-# --- the personal set's workers: import/export jobs and fine-tuning -----------------------------------------------------------
+# --- the personal set's jobs (imports, exports, fine-tuning) and the Mistakes viewer's evaluation ---
 
 
 class _Cancelled(Exception):
-    """Raised in a progress callback to end an import when the app closes."""
+    """Raised in a progress callback to end an import (or an evaluation) when it is abandoned."""
 
 
-class TaskWorker(_Worker):
+class TaskWorker(Worker):
     """Runs ``job(progress)`` (an import or an export) and reports ``TaskProgress``, then ``TaskDone``
     or ``TaskFailed`` (a folder that cannot be read or written: the user can act on it)."""
 
@@ -275,7 +287,7 @@ class TaskWorker(_Worker):
         self.event.emit(TaskDone(result))
 
 
-class FinetuneWorker(_Worker):
+class FinetuneWorker(Worker):
     """Loads the base data set (MNIST) with ``load_base``, then drives a ``Finetuner``.
 
     Emits ``DataLoading``/``DataLoaded``/``DataUnavailable`` (the training worker's), then the
@@ -321,3 +333,35 @@ class FinetuneWorker(_Worker):
         for item in self.runner.run():
             throttle.push(item)
         throttle.flush()
+
+
+class EvaluationWorker(Worker):
+    """Loads a test split (unless ``data`` is given) and finds ``checkpoint``'s mistakes on it
+    (``core.mistakes.find_mistakes``, or the run's own ``precomputed`` evaluation).
+
+    Emits ``TaskProgress`` (digits done, digits in all), then ``TaskDone(MistakeSet)``, or
+    ``TaskFailed`` (missing data) or ``RunFailed`` (an error); nothing once abandoned.
+    """
+
+    def __init__(self, checkpoint, dataset: str, loader, data=None, precomputed=None):
+        super().__init__()
+        self.checkpoint, self.dataset, self.loader = checkpoint, dataset, loader
+        self.data, self.precomputed = data, precomputed
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.abandoned:
+            raise _Cancelled()
+        self.event.emit(TaskProgress(done, total))
+
+    def _run(self) -> None:
+        try:
+            images, labels = self.data if self.data is not None else self.loader(self.dataset)
+            if self.abandoned:
+                return
+            result = find_mistakes(self.checkpoint, self.dataset, images, labels, self.precomputed, self._progress)
+        except _Cancelled:
+            return
+        except DataError as error:
+            self.event.emit(TaskFailed(str(error)))
+            return
+        self.event.emit(TaskDone(result))

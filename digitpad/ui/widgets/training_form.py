@@ -1,0 +1,220 @@
+"""The training form: dataset, model or recipe, optimizer, learning rate, batch size, epochs,
+augmentation and device, read and written as one ``TrainConfig``.
+
+Choosing a recipe (a preset) sets every field; choosing an architecture keeps the others. Fields
+without a control (schedule, weight decay, ...) come from the last recipe and are kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
+
+from ...core.config import OPTIMIZERS, TrainConfig
+from ...core.datasets import DATASETS
+from ...core.inference import available_devices, select_device
+from ...core.models import MODELS
+from ...core.presets import PRESETS
+from .controls import add_header, named
+
+DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "personal": "My digits"}
+OPTIMIZER_TITLES = {
+    "sgd": "SGD",
+    "momentum": "SGD + momentum",
+    "nesterov": "SGD + Nesterov momentum",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "adadelta": "Adadelta",
+}
+DEVICE_TITLES = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
+
+
+def _split_choice(data) -> tuple[str, str] | None:
+    """'arch:lenet5' -> ('arch', 'lenet5'); None for a header."""
+    if not data:
+        return None
+    kind, _, name = str(data).partition(":")
+    return kind, name
+
+
+
+class TrainingForm(QWidget):
+    """The controls of a training run (``widgets``: each of them, to enable or disable as one)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
+        self.dataset_choice = named(QComboBox(), "dataset_choice", "Dataset", "The digits to train on")
+        names = ["mnist", "usps", "personal"]
+        for name in names:
+            self.dataset_choice.addItem(DATASET_TITLES.get(name, name), name)
+            info = DATASETS.get(name)
+            tip = info.description if info else "The digits you drew and labelled yourself"
+            self.dataset_choice.setItemData(self.dataset_choice.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+
+        self.model_choice = named(QComboBox(), "model_choice", "Model or recipe",
+                                  "An architecture (keeps the other settings) or a recipe (sets them all)")
+        self.model_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_choice.setMinimumContentsLength(16)
+        add_header(self.model_choice, "Architectures")
+        for info in MODELS.values():
+            self.model_choice.addItem(info.name, f"arch:{info.name}")
+            self.model_choice.setItemData(self.model_choice.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole)
+        add_header(self.model_choice, "Recipes (set every field)")
+        for preset in PRESETS.values():
+            self.model_choice.addItem(f"{preset.name} (recipe)", f"preset:{preset.name}")
+            self.model_choice.setItemData(self.model_choice.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
+        self.model_choice.view().setMinimumWidth(260)
+        self.model_description = named(QLabel(), "model_description", "Model description")
+        self.model_description.setWordWrap(True)
+        font = self.model_description.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.model_description.setFont(font)
+
+        self.optimizer_choice = named(
+            QComboBox(), "optimizer_choice", "Optimizer", "How the weights are updated from the gradients"
+        )
+        for name in OPTIMIZERS:
+            self.optimizer_choice.addItem(OPTIMIZER_TITLES.get(name, name), name)
+        self.learning_rate = named(QDoubleSpinBox(), "learning_rate", "Learning rate",
+                                   "Peak learning rate for one-cycle, initial for the other schedules")
+        self.learning_rate.setDecimals(5)
+        self.learning_rate.setRange(1e-5, 10.0)
+        self.learning_rate.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.batch_size = named(QSpinBox(), "batch_size", "Batch size", "Digits per optimizer step")
+        self.batch_size.setRange(1, 4096)
+        self.epochs = named(QSpinBox(), "epochs", "Epochs", "Passes over the training digits")
+        self.epochs.setRange(1, 1000)
+        self.augment = named(QCheckBox("Augmentation"), "augment", "Augmentation",
+                             "Small random shifts, rotations and scalings of each training batch")
+        self.device_choice = named(
+            QComboBox(), "device_choice", "Training device", "Where training runs: Auto picks a GPU when there is one"
+        )
+        for name in available_devices():
+            self.device_choice.addItem(DEVICE_TITLES.get(name, name), name)
+        self.device_label = named(QLabel(), "device_label", "Chosen training device")
+        self.device_choice.currentIndexChanged.connect(self._show_device)
+        device_row = QHBoxLayout()
+        device_row.addWidget(self.device_choice, 1)
+        device_row.addWidget(self.device_label)
+
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Dataset", self.dataset_choice)
+        form.addRow("Model", self.model_choice)
+        form.addRow(self.model_description)
+        form.addRow("Optimizer", self.optimizer_choice)
+        form.addRow("Learning rate", self.learning_rate)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Epochs", self.epochs)
+        form.addRow(self.augment)
+        form.addRow("Device", device_row)
+        self.model_choice.currentIndexChanged.connect(self._on_model_chosen)
+
+        self.widgets: list[QWidget] = [
+            self.dataset_choice, self.model_choice, self.optimizer_choice, self.learning_rate,
+            self.batch_size, self.epochs, self.augment, self.device_choice,
+        ]
+        self.set_config(self._base)
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show ``config`` in the controls; fields without a control (schedule, ...) are kept."""
+        self._base = dataclasses.replace(config, model_args=copy.deepcopy(config.model_args))
+        widgets = [*self.widgets]
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self._select_data(self.dataset_choice, config.dataset)
+            self._select_data(self.model_choice, f"arch:{config.model}")
+            self._select_data(self.optimizer_choice, config.optimizer)
+            self.learning_rate.setValue(config.lr)
+            self.batch_size.setValue(config.batch_size)
+            self.epochs.setValue(config.epochs)
+            self.augment.setChecked(config.augment)
+            self._select_data(self.device_choice, config.device, fallback="auto")
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._show_description()
+        self._show_device()
+
+    def config(self) -> TrainConfig:
+        """The run's configuration: the controls over the last recipe's other fields."""
+        kind, name = _split_choice(self.model_choice.currentData()) or ("arch", self._base.model)
+        model = name if kind == "arch" else self._base.model
+        return dataclasses.replace(
+            self._base,
+            dataset=self.dataset_choice.currentData(),
+            model=model,
+            model_args=copy.deepcopy(self._base.model_args) if model == self._base.model else {},
+            optimizer=self.optimizer_choice.currentData(),
+            lr=float(self.learning_rate.value()),
+            batch_size=int(self.batch_size.value()),
+            epochs=int(self.epochs.value()),
+            augment=self.augment.isChecked(),
+            device=self.device_choice.currentData(),
+        )
+
+    def choose(self, name: str) -> None:
+        """Select an architecture or a recipe by name, as a click in ``model_choice`` would."""
+        for kind in ("preset", "arch") if name in PRESETS else ("arch", "preset"):
+            index = self.model_choice.findData(f"{kind}:{name}")
+            if index >= 0:
+                self.model_choice.setCurrentIndex(index)
+                return
+        raise KeyError(f"no model or recipe {name!r}")
+
+    @staticmethod
+    def _select_data(combo: QComboBox, value, fallback=None) -> None:
+        index = combo.findData(value)
+        if index < 0 and fallback is not None:
+            index = combo.findData(fallback)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+    def _on_model_chosen(self, index: int) -> None:
+        data = _split_choice(self.model_choice.itemData(index))
+        if not data:
+            return
+        kind, name = data
+        if kind == "preset":
+            self.set_config(PRESETS[name].make_config())
+            self.model_choice.blockSignals(True)
+            self.model_choice.setCurrentIndex(index)  # keep showing the recipe that was chosen
+            self.model_choice.blockSignals(False)
+        else:
+            # An architecture keeps every other field; its own size arguments start from its defaults.
+            current = self.config()
+            self._base = dataclasses.replace(current, model=name, model_args=current.model_args if name == current.model else {})
+        self._show_description()
+
+    def _show_description(self) -> None:
+        data = _split_choice(self.model_choice.currentData())
+        if not data:
+            self.model_description.setText("")
+            return
+        kind, name = data
+        self.model_description.setText(PRESETS[name].description if kind == "preset" else MODELS[name].description)
+
+    def _show_device(self, *_args) -> None:
+        choice = self.device_choice.currentData() or "auto"
+        try:
+            device = str(select_device(choice))
+        except ValueError:
+            device = "unavailable"
+        self.device_label.setText(f"→ {device}")
+        self.device_label.setToolTip(f"Training will run on {device}")
