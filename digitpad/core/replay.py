@@ -109,7 +109,7 @@ def image_steps(image: np.ndarray, steps: int = DEFAULT_STEPS) -> tuple[list[np.
     return partials, np.array(shares)
 
 
-def _read_all(predictor: Predictor, predictions) -> tuple[np.ndarray, tuple]:
+def read_all(predictor: Predictor, predictions) -> tuple[np.ndarray, tuple]:
     classes = len(predictor.checkpoint.classes)
     probabilities = np.full((len(predictions), classes), np.nan, np.float32)
     readings = []
@@ -123,19 +123,19 @@ def _read_all(predictor: Predictor, predictions) -> tuple[np.ndarray, tuple]:
 def strokes_timeline(predictor: Predictor, strokes: Sequence, steps: int = DEFAULT_STEPS) -> Timeline:
     """Read each partial drawing through the pad's own stroke path."""
     partials, inks, times = stroke_steps(strokes, steps)
-    probabilities, readings = _read_all(predictor, [predictor.predict_strokes(p) for p in partials])
+    probabilities, readings = read_all(predictor, [predictor.predict_strokes(p) for p in partials])
     return Timeline(inks, times, probabilities, readings, tuple(partials), "strokes")
 
 
 def image_timeline(predictor: Predictor, image: np.ndarray, steps: int = DEFAULT_STEPS) -> Timeline:
     """Read a prepared image (s, s) in [0, 1] as its ink appears in reading order."""
     partials, inks = image_steps(image, steps)
-    predictions = [predictor.predict_prepared(_prepared(p)) for p in partials]
-    probabilities, readings = _read_all(predictor, predictions)
+    predictions = [predictor.predict_prepared(prepared_image(p)) for p in partials]
+    probabilities, readings = read_all(predictor, predictions)
     return Timeline(inks, np.arange(len(partials)) * 0.05, probabilities, readings, tuple(partials), "image")
 
 
-def _prepared(image: np.ndarray):
+def prepared_image(image: np.ndarray):
     from .preprocess import Prepared
 
     return Prepared(image, False, False, None)

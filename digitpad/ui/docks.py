@@ -39,6 +39,10 @@ DOCKS: list[DockSpec] = [
     DockSpec("feature_maps", "Feature maps", "feature_maps", "create_dock_widget", Qt.DockWidgetArea.RightDockWidgetArea, True, "Ctrl+3"),
     DockSpec("mistakes", "Mistakes", "mistakes", "create_dock_widget", Qt.DockWidgetArea.BottomDockWidgetArea, False, "Ctrl+4"),
     DockSpec("personal", "My digits", "personal_panel", "create_dock_widget", Qt.DockWidgetArea.RightDockWidgetArea, False, "Ctrl+5"),
+    # Why did it read that: the reading as the drawing grew, the nearest training digits, a second model.
+    DockSpec("reading_timeline", "Replay", "reading_timeline", "create_dock_widget", Qt.DockWidgetArea.BottomDockWidgetArea, False, "Ctrl+6"),
+    DockSpec("nearest_examples", "Nearest examples", "nearest_examples", "create_dock_widget", Qt.DockWidgetArea.RightDockWidgetArea, False, "Ctrl+7"),
+    DockSpec("compare_chart", "Compare models", "compare_chart", "create_dock_widget", Qt.DockWidgetArea.RightDockWidgetArea, False, "Ctrl+8"),
 ]
 
 

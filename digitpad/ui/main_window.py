@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.runs = RunController(self.bus, self.settings, self)  # starts every run and task
         self.model = LiveModel(self.bus, self)  # the pad's model and latest reading, for every dock
         self.docks: dict[str, QDockWidget] = {}
+        self._example: tuple = (None, None)  # (the pad's image, the dataset example it shows)
         self.dock_widgets: dict[str, QWidget] = {}
         self._build_pad()
         self._build_actions()
@@ -242,12 +243,12 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(toggle)
             self.docks[spec.key] = dock
             self.dock_widgets[spec.key] = widget
-        right = [self.docks[k] for k in ("kernels", "feature_maps", "personal") if k in self.docks]
+        right = [self.docks[k] for k in ("kernels", "feature_maps", "personal", "nearest_examples", "compare_chart") if k in self.docks]
         for other in right[1:]:
             self.tabifyDockWidget(right[0], other)
         if right:
             right[0].raise_()
-        bottom = [self.docks[k] for k in ("training", "mistakes") if k in self.docks]
+        bottom = [self.docks[k] for k in ("training", "mistakes", "reading_timeline") if k in self.docks]
         for other in bottom[1:]:
             self.tabifyDockWidget(bottom[0], other)
         if bottom:
@@ -364,6 +365,9 @@ class MainWindow(QMainWindow):
         """Show a dataset example (s, s) float in [0, 1], ink = 1, on the pad as dark ink on paper."""
         grey = 255 - np.clip(np.asarray(image) * 255, 0, 255).astype(np.uint8)
         self.canvas.set_image(np.kron(grey, np.ones((10, 10), np.uint8)))  # crisp pixels when shown large
+        # Read the example itself, not a re-preparation of its enlarged pixels: a misread test digit
+        # clicked in the Mistakes viewer must be misread on the pad too.
+        self._example = (self.canvas.background, np.asarray(image, np.float32))
         if label is not None:
             self.statusBar().showMessage(f"Example labelled {label}", 5000)
 
@@ -399,6 +403,12 @@ class MainWindow(QMainWindow):
             return self.predictor.predict_prepared(preprocess.Prepared(None, True, False, None))
         if strokes is not None:
             return self.predictor.predict_strokes(strokes)
+        background, example = self._example
+        if self.canvas.shows_image_only() and self.canvas.background is background and \
+                example.shape == (self.predictor.spec.size,) * 2:
+            # The canvas path still gives the ink's box on the pad, for the saliency overlay.
+            on_pad = preprocess.prepare_image(self.canvas.grayscale(), self.predictor.spec)
+            return self.predictor.predict_prepared(preprocess.Prepared(example, False, on_pad.inverted, on_pad.bbox))
         return self.predictor.predict_image(self.canvas.grayscale())
 
     def predict_now(self) -> None:

@@ -99,6 +99,15 @@ class DrawingCanvas(QWidget):
     def is_empty(self) -> bool:
         return self._background is None and not self._strokes and self._current is None
 
+    @property
+    def background(self) -> QImage | None:
+        """The image on the pad (``set_image``), or None; the same object until it is replaced."""
+        return self._background
+
+    def shows_image_only(self) -> bool:
+        """An image and nothing drawn over it."""
+        return self._background is not None and not self._strokes and self._current is None
+
     def grayscale(self) -> np.ndarray:
         """The pixels as (H, W) uint8, dark ink on white paper, in device pixels (2x on a 2x screen)."""
         image = self._image.convertToFormat(QImage.Format.Format_Grayscale8)
