@@ -27,6 +27,8 @@ class ActionSpec:
 ACTIONS: list[ActionSpec] = [
     ActionSpec("open_model", "&Open model...", "open_model_dialog", (Keys.Open,), "Open a digitpad model (.safetensors)"),
     ActionSpec("save_model", "&Save model as...", "save_model_dialog", (Keys.SaveAs,), "Save the pad's current model"),
+    ActionSpec("export_model", "&Export model...", "export_model_dialog", ("Ctrl+E",),
+               "Write the pad's model as ONNX or TorchScript, to run it outside digitpad"),
     ActionSpec("open_image", "Open &image...", "open_image_dialog", ("Ctrl+I",), "Read a digit from an image file"),
     ActionSpec("quit", "&Quit", "close", (Keys.Quit,), role=QAction.MenuRole.QuitRole),
     ActionSpec("undo", "&Undo stroke", "canvas.undo", (Keys.Undo,)),
@@ -36,8 +38,9 @@ ACTIONS: list[ActionSpec] = [
 ]
 
 INFERENCE_DEVICES = "inference_devices"  # in MENUS: the "Inference device" submenu
+RECENT_MODELS = "recent_models"  # in MENUS: the "Recent models" submenu
 MENUS: dict[str, list[str | None]] = {
-    "&File": ["open_model", "save_model", "open_image", None, "quit"],
+    "&File": ["open_model", RECENT_MODELS, "save_model", "export_model", "open_image", None, "quit"],
     "&Edit": ["undo", "redo", "clear"],
     "&View": [INFERENCE_DEVICES, None],  # then the docks' display options (above the separator) and toggles
     "&Help": ["about"],

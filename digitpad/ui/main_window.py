@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..core import preprocess
 from ..core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from ..core.events import TaskDone, TaskFailed
 from ..core.inference import available_devices, default_model_path
 from . import settings as app_settings
-from .actions import ACTIONS, INFERENCE_DEVICES, MENUS
+from .actions import ACTIONS, INFERENCE_DEVICES, MENUS, RECENT_MODELS
 from .bus import AppBus
 from .docks import DOCKS, DockContext
 from .live_model import LiveModel
@@ -50,9 +51,14 @@ FALLBACK_REFRESH_HZ = 60.0  # when the screen reports no refresh rate
 # Readings follow the display up to this rate: on a 144 or 240 Hz screen a reading (~5 ms on a
 # slow CPU) would otherwise fill most of every frame of the GUI thread.
 MAX_READINGS_HZ = 120.0
-PREVIEW_SIZE_PX = 140
+PREVIEW_SIZE_PX = 112  # 4 screen pixels per input pixel: crisp, and small enough for a 768-pixel screen
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm)"
 MODEL_FILTER = "digitpad models (*.safetensors)"
+EXPORT_FILTERS = "ONNX (*.onnx);;TorchScript (*.pt)"
+FIRST_RUN_SIZE = (1280, 820)  # on a large screen; a smaller one gets SCREEN_SHARE of its free area
+SCREEN_SHARE = 0.96
+RECENT_MODELS_KEPT = 8
+TRAINING_SHARE = 0.4  # of the window's height for the Training dock while a run's curves grow
 
 
 def _live_model_attribute(name: str) -> property:
@@ -93,7 +99,7 @@ class MainWindow(QMainWindow):
         self.bus.runStarted.connect(self._on_run_started)
         self.bus.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.setAcceptDrops(True)
-        self.resize(1280, 820)
+        self._fit_to_screen()
         if checkpoint is not None:
             self.set_checkpoint(checkpoint, model_path)
         self._restore_settings()
@@ -195,6 +201,10 @@ class MainWindow(QMainWindow):
                     menu.addSeparator()
                 elif key == INFERENCE_DEVICES:
                     self._build_device_menu(menu.addMenu("Inference &device"))
+                elif key == RECENT_MODELS:
+                    self.recent_menu = menu.addMenu("Recent &models")
+                    self.recent_menu.setObjectName("menu_recent_models")
+                    self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
                 else:
                     menu.addAction(self.actions[key])
 
@@ -259,12 +269,29 @@ class MainWindow(QMainWindow):
         if bottom:
             self.resizeDocks([bottom[0]], [300], Qt.Orientation.Vertical)
 
+    def _fit_to_screen(self) -> None:
+        """First-run size: 1280x820, or less on a smaller screen (a 1366x768 laptop), centred on it.
+        A saved geometry (``_restore_settings``) replaces it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*FIRST_RUN_SIZE)
+            return
+        available = screen.availableGeometry()
+        width = min(FIRST_RUN_SIZE[0], int(available.width() * SCREEN_SHARE))
+        height = min(FIRST_RUN_SIZE[1], int(available.height() * SCREEN_SHARE))
+        self.resize(width, height)
+        self.move(available.x() + (available.width() - width) // 2, available.y() + (available.height() - height) // 2)
+
     def _on_run_started(self, run) -> None:
-        """A run that the Training dock did not start (a fine-tune) is drawn there: show it."""
+        """Show the Training dock with room for its curves: a run that it did not start (a fine-tune)
+        is drawn there too. A dock the user made taller keeps its height."""
         dock = self.docks.get("training")
-        if dock is not None and run.kind != "training":
-            dock.show()
-            dock.raise_()
+        if dock is None:
+            return
+        dock.show()
+        dock.raise_()
+        if not dock.isFloating() and dock.height() < self.height() * TRAINING_SHARE:
+            self.resizeDocks([dock], [int(self.height() * TRAINING_SHARE)], Qt.Orientation.Vertical)
 
     def _update_history_actions(self) -> None:
         self.actions["undo"].setEnabled(self.canvas.can_undo())
@@ -289,6 +316,31 @@ class MainWindow(QMainWindow):
         detail = f" — {accuracy * 100:.2f}% on {self.checkpoint.meta.get('dataset', '?').upper()} test" if accuracy else ""
         self.setWindowTitle(f"digitpad — {name}{detail}")
 
+    # --- recent models ------------------------------------------------------------------------
+
+    def recent_models(self) -> list[str]:
+        """Models opened or saved, newest first (QSettings hands a one-item list back as a string)."""
+        value = app_settings.read(self.settings, "recent_models", [])
+        return [str(p) for p in ([value] if isinstance(value, str) else value or []) if p]
+
+    def _remember_model(self, path: Path) -> None:
+        resolved = str(Path(path).resolve())
+        recent = [resolved] + [p for p in self.recent_models() if p != resolved]
+        self.settings.setValue("recent_models", recent[:RECENT_MODELS_KEPT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_models()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setEnabled(Path(path).exists())
+            action.triggered.connect(lambda checked=False, p=path: self.load_model(p))
+        if not recent:
+            self.recent_menu.addAction("No models opened yet").setEnabled(False)
+
+    # --- models ---------------------------------------------------------------------------------
+
     def load_model(self, path: str | Path) -> bool:
         """Open a checkpoint; on failure say why and keep the current model."""
         try:
@@ -298,6 +350,7 @@ class MainWindow(QMainWindow):
             return False
         self.set_checkpoint(checkpoint, Path(path))
         self.settings.setValue("last_model", str(Path(path).resolve()))
+        self._remember_model(Path(path))
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
@@ -322,9 +375,42 @@ class MainWindow(QMainWindow):
             return None
         self.model_path = saved
         self.settings.setValue("last_model", str(saved.resolve()))
+        self._remember_model(saved)
         self._update_title()
         self.statusBar().showMessage(f"Saved {saved}", 5000)
         return saved
+
+    def export_model_dialog(self) -> None:
+        if self.checkpoint is None:
+            return
+        stem = self.model_path.stem if self.model_path else "digitpad-model"
+        path, chosen = QFileDialog.getSaveFileName(self, "Export model", f"{stem}.onnx", EXPORT_FILTERS)
+        if path:
+            self.export_model(path, "torchscript" if chosen.startswith("TorchScript") or path.endswith(".pt") else "onnx")
+
+    def export_model(self, path: str | Path, fmt: str = "onnx"):
+        """Export on a worker (ONNX takes seconds); the status bar says when it is written."""
+        from ..core.export import ExportError, export_model
+        from .runs import Run
+        from .workers import TaskWorker
+
+        checkpoint = self.checkpoint
+
+        def job(_progress):
+            try:
+                return export_model(checkpoint, path, fmt)
+            except ExportError as error:
+                raise ValueError(str(error)) from None
+
+        def on_event(event):
+            if isinstance(event, TaskDone):
+                self.statusBar().showMessage(f"Exported {event.result} ({fmt})", 8000)
+            elif isinstance(event, TaskFailed):
+                QMessageBox.warning(self, "Cannot export model", event.message)
+
+        self.statusBar().showMessage(f"Exporting the model as {fmt}…")
+        return self.runs.start(Run("export", f"Exporting {Path(path).name}"), TaskWorker(job), on_event,
+                               name="digitpad-export")
 
     def set_inference_device(self, device: str) -> None:
         try:
@@ -358,7 +444,11 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
         urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
-            self.open_image(urls[0].toLocalFile())
+            path = urls[0].toLocalFile()
+            if path.lower().endswith(".safetensors"):
+                self.load_model(path)  # a model file: read the pad with it
+            else:
+                self.open_image(path)
             event.acceptProposedAction()
 
     def _on_example_requested(self, image: np.ndarray, label=None) -> None:

@@ -11,6 +11,16 @@ from PySide6.QtTest import QTest
 
 
 @pytest.fixture(autouse=True)
+def fresh_settings(tmp_path_factory):
+    """Each test's windows start from empty settings: Qt fixes the settings folder once per process,
+    so the XDG_CONFIG_HOME that tests/conftest.py sets per test would not be enough."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("settings")))
+    yield
+
+
+@pytest.fixture(autouse=True)
 def no_dangling_qthreads(monkeypatch):
     """Fail a test that leaves a QThread running after its window closed (napari's _dangling_qthreads)."""
     from PySide6.QtCore import QThread

@@ -86,7 +86,7 @@ class ProbabilityChart(pg.PlotWidget):
         plot.showGrid(y=True, alpha=0.15)
         self.bars = ProbabilityBars()
         plot.addItem(self.bars)
-        self.setMinimumHeight(160)
+        self.setMinimumHeight(120)  # a 1366x768 laptop must also give the Training dock room
 
     @property
     def values(self) -> np.ndarray:
