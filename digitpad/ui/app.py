@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import gc
+import atexit
+import signal
+import socket
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QSocketNotifier
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -33,7 +37,40 @@ def ensure_app() -> QApplication:
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "digitpad.png")))
     # Antialiased curves and row-major images (numpy's [row, column]) everywhere.
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+    if not getattr(app, "_digitpad_exits", False):
+        # Every way out stops the workers first: app.quit() and the interpreter's exit close the
+        # windows (each waits for its threads), so no QThread is destroyed while it runs.
+        app._digitpad_exits = True
+        app.aboutToQuit.connect(close_windows)
+        atexit.register(close_windows)
     return app
+
+
+def close_windows() -> None:
+    """Close every digitpad window: each stops its runs within a batch and waits for their threads."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        if hasattr(widget, "runs"):  # a MainWindow, shown or not
+            widget.close()
+
+
+def quit_on_signals(app: QApplication, signals=(signal.SIGINT, signal.SIGTERM)) -> None:
+    """Ctrl+C and SIGTERM in a terminal quit like File > Quit (workers stop, nothing half-written).
+
+    Python runs signal handlers only when the interpreter gets control, which Qt's event loop may
+    not give it for a long time; the signal's wake-up byte on a socket wakes the loop at once.
+    """
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+    notifier.activated.connect(lambda *_: reader.recv(64))
+    app._digitpad_signal_sockets = (reader, writer, notifier)  # kept alive with the app
+    for number in signals:
+        signal.signal(number, lambda *_: app.quit())
 
 
 def create_window(model_path=None):
@@ -55,6 +92,7 @@ def main(model_path: str | None = None) -> int:
         QMessageBox.critical(None, "Cannot open model", str(error))
         return 1
     window.show()
+    quit_on_signals(app)
     return app.exec()
 
 
