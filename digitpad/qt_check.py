@@ -97,6 +97,10 @@ def missing_libraries(plugin: Path) -> list[str]:
     return sorted(missing)
 
 
+def pyside_installed() -> bool:
+    return importlib.util.find_spec("PySide6") is not None
+
+
 def xcb_plugin() -> Path | None:
     spec = importlib.util.find_spec("PySide6")
     if spec is None or not spec.submodule_search_locations:
@@ -108,7 +112,7 @@ def xcb_plugin() -> Path | None:
 def check(environ=os.environ, platform: str = sys.platform) -> QtCheck:
     """Whether the Qt platform this environment asks for can start."""
     requested = environ.get("QT_QPA_PLATFORM", "")
-    if importlib.util.find_spec("PySide6") is None:
+    if not pyside_installed():
         return QtCheck(False, "PySide6 is not installed (pip install digitpad)")
     if not platform.startswith("linux") or requested.split(":")[0] in ("offscreen", "minimal", "wayland", "eglfs", "vnc"):
         return QtCheck(True, f"Qt platform: {requested or 'the system default'} (no X11 libraries needed)")

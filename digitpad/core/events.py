@@ -82,11 +82,14 @@ class LoopEnded(TrainingEvent):
 
 @dataclass(frozen=True)
 class WeightsSnapshot(TrainingEvent):
-    """First-layer kernels at a point in training, for the kernel viewer's live grid and scrubber."""
+    """First-layer kernels at a point in training, for the kernel viewer's live grid and scrubber,
+    and the whole model then (``checkpoint``, uncalibrated), so the pad's drawing can be re-read as
+    the network read it at that point."""
 
     epoch: int
     step: int
     kernels: np.ndarray  # (out_channels, kh, kw) float32
+    checkpoint: object = None  # core.checkpoints.Checkpoint: CPU numpy weights and normalisation
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ class Trainer:
         yield RunStarted(
             str(self.device), threads, len(train), len(val), len(test), cfg.epochs, steps_per_epoch, parameter_count(model)
         )
-        yield WeightsSnapshot(0, 0, first_layer_kernels(model).numpy())
+        yield self._snapshot(model, 0, 0)
 
         best = {"accuracy": -1.0, "epoch": 0, "state": state_to_numpy(model.state_dict())}
         step, epochs_done, train_time = 0, 0, 0.0
@@ -270,7 +270,7 @@ class Trainer:
                     yield self._steps_ended(epoch, step, losses, optimizer, rate, total_steps, batch_size)
                     losses, last_report = [], now
                 if (batch + 1) % snapshot_every == 0:
-                    yield WeightsSnapshot(epoch, step, first_layer_kernels(model).numpy())
+                    yield self._snapshot(model, epoch, step)
             else:
                 epochs_done = epoch
             train_time += time.perf_counter() - epoch_start
@@ -307,6 +307,14 @@ class Trainer:
             best["state"] = state_to_numpy(model.state_dict())
         model.load_state_dict({k: torch.from_numpy(v) for k, v in best["state"].items()})
         yield from self._finish(model, val, test, best, epochs_done, train_time, channels_last)
+
+    def _snapshot(self, model: torch.nn.Module, epoch: int, step: int) -> WeightsSnapshot:
+        """The first layer's kernels for the viewer, and the whole model as it is now (a few MB of
+        copies, four times an epoch) so a learner can re-read their drawing with it."""
+        meta = {"dataset": self.config.dataset, "normalization": [self.mean, self.std], "snapshot": [epoch, step]}
+        checkpoint = Checkpoint.from_model(model, meta)
+        checkpoint.state = {k: np.ascontiguousarray(v) for k, v in checkpoint.state.items()}
+        return WeightsSnapshot(epoch, step, first_layer_kernels(model).numpy(), checkpoint)
 
     def _wrap_distributed(self, model: torch.nn.Module) -> torch.nn.Module:
         if not self.group.active:

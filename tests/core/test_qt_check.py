@@ -29,6 +29,18 @@ def test_install_command_names_each_package_once():
     assert qt_check.install_command(missing, None) == ""
 
 
+@pytest.fixture(autouse=True)
+def pyside_present(monkeypatch):
+    """The checks below are about the system's libraries, with or without PySide6 installed here."""
+    monkeypatch.setattr(qt_check, "pyside_installed", lambda: True)
+
+
+def test_missing_pyside_is_said_plainly(monkeypatch):
+    monkeypatch.setattr(qt_check, "pyside_installed", lambda: False)
+    result = qt_check.check({"DISPLAY": ":0"}, "linux")
+    assert not result.ok and "PySide6 is not installed" in result.summary
+
+
 def test_missing_libraries_stop_the_start_with_the_command(monkeypatch, tmp_path):
     plugin = tmp_path / "libqxcb.so"
     plugin.write_bytes(b"")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 from digitpad.core.config import TrainConfig
 from digitpad.core.download import DataError
 from digitpad.core.evaluation import evaluate_checkpoint
+from digitpad.core.inference import Predictor
 from digitpad.core.events import Evaluated, WeightsSnapshot
 from digitpad.core.models import conv_layers, first_layer_kernels
 from digitpad.core.trainer import train_to_end
@@ -113,6 +114,29 @@ def test_kernel_grid_has_a_tile_per_first_layer_kernel_and_changes_as_training_s
     # One shared, zero-centred scale, shown by the colour bar.
     low, high = viewer.colorbar.levels()
     assert low == -high == pytest.approx(-np.abs(snapshots[0].kernels).max())
+
+
+def test_a_snapshot_rereads_the_pads_drawing_with_its_own_weights(qtbot, window, trained):
+    config, checkpoint, events, _data = trained
+    viewer = _find(window, "kernel_viewer")
+    snapshots = [e for e in events if isinstance(e, WeightsSnapshot)]
+    assert all(s.checkpoint is not None for s in snapshots)
+    window.bus.trainingStarted.emit(config)
+    for snapshot in snapshots:
+        window.bus.trainingEvent.emit(snapshot)
+    window.bus.trainingFinished.emit(checkpoint)
+    window.canvas.set_strokes(SEVEN)
+    qtbot.waitUntil(lambda: window.last_prediction is not None and not window.last_prediction.empty, timeout=TIMEOUT_MS)
+    prepared = window.last_prediction.prepared
+    for index in (0, len(snapshots) - 1):
+        viewer.scrubber.setValue(index)
+        expected = Predictor(snapshots[index].checkpoint).predict_prepared(prepared)
+        np.testing.assert_allclose(viewer.snapshot_then.probabilities, expected.probabilities, atol=1e-6)
+        assert f"step {snapshots[index].step} the network read your drawing as {expected.digit}" in viewer.snapshot_reading.text()
+    untrained = Predictor(snapshots[0].checkpoint).predict_prepared(prepared).probabilities
+    assert not np.allclose(untrained, window.last_prediction.probabilities)  # it did learn in between
+    viewer.scrubber.setValue(viewer.scrubber.maximum())  # the loaded model: nothing to re-read
+    assert viewer.snapshot_reading.text() == ""
 
 
 def test_deeper_layers_show_every_kernel_or_a_summary_with_hover_info(qtbot, window):

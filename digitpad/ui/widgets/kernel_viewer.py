@@ -9,7 +9,7 @@ tiles in view, shown by the colour bar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,10 +17,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from ...core.events import WeightsSnapshot
+from ...core.inference import Predictor
 from ...core.models import conv_layers
 from .image_grid import TileImageItem, tile_images
 
 REDRAW_INTERVAL_MS = 100  # live kernels during a run: at most ten redraws a second
+MAX_SNAPSHOT_MODELS = 32  # whole models kept for re-reading the pad (~2 MB each for the default net)
 DIVERGING_MAP = "CET-D1"  # blue - white - red: sign reads at a glance, zero is white
 VIEW_KERNELS = "kernels"  # every (output, input) kernel: rows = output channels, columns = inputs
 VIEW_SUMMARY = "summary"  # one tile per output channel: its kernels averaged over the input channels
@@ -74,6 +76,8 @@ class KernelViewer(QWidget):
         self._tile_ids: list[tuple[int, int | None]] = []
         self._layer_name = "conv1"
         self._inputs = 1
+        self._snapshot_readers: dict[int, Predictor] = {}  # snapshot index -> its reader, built on demand
+        self.snapshot_then = None  # the last re-reading (a Prediction), for tests
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
@@ -85,6 +89,7 @@ class KernelViewer(QWidget):
             bus.trainingStarted.connect(self._on_training_started)
             bus.trainingEvent.connect(self._on_training_event)
             bus.trainingFinished.connect(self._on_training_finished)
+            bus.predictionChanged.connect(self._on_prediction)
             if context.model.checkpoint is not None:
                 self._on_model_changed(context.model.checkpoint)
 
@@ -134,6 +139,10 @@ class KernelViewer(QWidget):
         self.scrubber.valueChanged.connect(self._on_scrubbed)
         self.snapshot_label = QLabel("")
         self.snapshot_label.setObjectName("kernel_snapshot")
+        self.snapshot_reading = QLabel("")
+        self.snapshot_reading.setObjectName("kernel_snapshot_reading")
+        self.snapshot_reading.setAccessibleName("The pad's drawing read by this snapshot")
+        self.snapshot_reading.setWordWrap(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.scrubber, 1)
         bottom.addWidget(self.snapshot_label)
@@ -143,6 +152,7 @@ class KernelViewer(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.info)
         layout.addLayout(bottom)
+        layout.addWidget(self.snapshot_reading)
 
     # --- positions on the scrubber ----------------------------------------------------------
     # The scrubber's positions are the run's snapshots, then (when no run is going) the loaded model.
@@ -191,6 +201,7 @@ class KernelViewer(QWidget):
     def _on_training_started(self, _config) -> None:
         self.training = True
         self.snapshots = []
+        self._snapshot_readers.clear()
         self._update_scrubber(follow=True)
 
     def _on_training_event(self, event) -> None:
@@ -200,6 +211,7 @@ class KernelViewer(QWidget):
             self.training = True
         following = self._at_end() or not self.scrubber.isEnabled()
         self.snapshots.append(event)
+        self._thin_snapshot_models()
         self._update_scrubber(follow=following)
         if following and not self._redraw_timer.isActive():
             self._redraw_timer.start()  # coalesce bursts of snapshots into one redraw
@@ -220,6 +232,46 @@ class KernelViewer(QWidget):
 
     def _on_scrubbed(self, _value: int) -> None:
         self.redraw()
+        self.reread()
+
+    def _on_prediction(self, _prediction) -> None:
+        if self.snapshot_reading.text():
+            self.reread()
+
+    # --- the pad's drawing, read by a snapshot ----------------------------------------------
+
+    def _thin_snapshot_models(self) -> None:
+        """Keep whole models for at most MAX_SNAPSHOT_MODELS snapshots (a few MB each): beyond
+        that, every other older one keeps only its kernels."""
+        with_model = [i for i, s in enumerate(self.snapshots) if s.checkpoint is not None]
+        if len(with_model) > MAX_SNAPSHOT_MODELS:
+            for i in with_model[1:-1:2]:
+                self.snapshots[i] = replace(self.snapshots[i], checkpoint=None)
+            self._snapshot_readers.clear()
+
+    def reread(self) -> None:
+        """Read the pad's drawing with the weights of the snapshot under the scrubber."""
+        index = self._snapshot_index()
+        prediction = getattr(self.model, "last_prediction", None)
+        if index is None or self.training and self._at_end():
+            self.snapshot_reading.setText("")
+            return
+        snapshot = self.snapshots[index]
+        if snapshot.checkpoint is None:
+            self.snapshot_reading.setText("This snapshot kept only its kernels (older snapshots are thinned out).")
+            return
+        if prediction is None or prediction.prepared is None or prediction.prepared.image is None:
+            self.snapshot_reading.setText("Draw a digit to see how the network read it at this snapshot.")
+            return
+        reader = self._snapshot_readers.get(index)
+        if reader is None:
+            reader = self._snapshot_readers[index] = Predictor(snapshot.checkpoint)
+        then = reader.predict_prepared(prediction.prepared)
+        self.snapshot_reading.setText(
+            f"At epoch {snapshot.epoch}, step {snapshot.step} the network read your drawing as {then.digit} "
+            f"({then.score * 100:.0f}%); now: {prediction.digit} ({prediction.score * 100:.0f}%)."
+        )
+        self.snapshot_then = then
 
     def _on_tile_hovered(self, index: int) -> None:
         if index < 0 or index >= len(self._tile_ids):
