@@ -3,4 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh
+if [ $# -eq 0 ] || [ "$1" = gui ]; then
+  # Before Qt aborts with "could not load the Qt platform plugin", name the missing system packages.
+  .venv/bin/python -m digitpad.qt_check || exit 1
+fi
 exec .venv/bin/digitpad "$@"

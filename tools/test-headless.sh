@@ -11,7 +11,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "digitpad: creating $VENV with $($PYTHON --version)" >&2
   "$PYTHON" -m venv "$VENV"
 fi
-want=$(sha256sum pyproject.toml tools/test-headless.sh | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.py tools/test-headless.sh | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "digitpad: installing the headless dependencies into $VENV (once)" >&2
   "$VENV/bin/python" -m pip install -q --upgrade pip

@@ -2,6 +2,7 @@
 
 - ``catalog``: ``models``, ``download``;  ``train``: ``train``;  ``evaluate``: ``eval``, ``predict``;
 - ``experiment``: ``experiment``;  ``personal``: ``personal ...``, ``finetune``;
+- ``tools``: ``doctor``, ``export``;
 - ``common``: what they share (exit codes, ``CliError``, the progress bar, data and model loading).
 
 Exit codes: 0 success, 2 usage error (argparse), 1 failure with a one-line message on stderr
@@ -15,11 +16,11 @@ import argparse
 import sys
 from typing import Callable
 
-from . import catalog, evaluate, experiment, personal, train
+from . import catalog, evaluate, experiment, personal, tools, train
 from .common import EXIT_FAILURE, CliError
 
 # Each adds its sub-commands to the parser, in the order ``digitpad --help`` lists them (after gui).
-COMMAND_GROUPS = (catalog, train, evaluate, experiment, personal)
+COMMAND_GROUPS = (catalog, train, evaluate, experiment, personal, tools)
 
 StartApp = Callable[["str | None"], int]  # model path or None -> exit code
 

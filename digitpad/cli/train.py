@@ -97,24 +97,42 @@ def print_event(event, bar: ProgressBar, as_json: bool) -> None:
 
 
 def cmd_train(args) -> int:
+    from ..core.distributed import Group
+
+    config = train_config(args)
+    group = Group.from_env(config.device)  # a group of one unless started by torchrun
+    try:
+        return _train(args, config, group)
+    finally:
+        group.close()
+
+
+def _train(args, config, group) -> int:
     from ..core.checkpoints import save_checkpoint
     from ..core.events import RunFailed
     from ..core.trainer import RunControl, Trainer
 
-    config = train_config(args)
-    data = load_data(config.dataset, args.data)
+    if group.active:
+        config.device = group.device(config.device)
+        if args.threads is None:
+            config.threads = group.cpu_threads()
+    data = group.main_first(lambda: load_data(config.dataset, args.data))  # one download, not N
     control = RunControl()
-    trainer = Trainer(config, data, control)
+    trainer = Trainer(config, data, control, group=group)
     bar = ProgressBar("training")
     previous_handler = signal.signal(signal.SIGINT, stop_on_interrupt(control))
     try:
         for event in trainer.run():
-            print_event(event, bar, args.json)
+            if group.is_main:  # the other ranks train in silence
+                print_event(event, bar, args.json)
             if isinstance(event, RunFailed):
-                raise CliError(f"training failed: {event.message}")
+                raise CliError(f"training failed on rank {group.rank}: {event.message}" if group.active
+                               else f"training failed: {event.message}")
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         bar.close()
+    if not group.is_main:
+        return EXIT_OK  # rank 0 alone writes the checkpoint
     if trainer.checkpoint is None:
         raise CliError("training stopped before any model was made")
     trainer.checkpoint.meta["name"] = args.name or Path(args.out).stem

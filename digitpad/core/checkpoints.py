@@ -3,7 +3,9 @@
 A checkpoint is one ``.safetensors`` file whose header metadata holds ``digitpad`` (JSON: the
 architecture and its arguments, dataset, input size, normalisation, calibration, metrics, training
 config, digitpad version). A ``.json`` sidecar with the same metadata is written beside it for
-people and scripts. Loading never unpickles, and every failure names what is wrong.
+people and scripts. Loading never unpickles, and every failure names what is wrong: a file that is
+not a checkpoint, a truncated one, weights that do not fit, NaN or infinite weights (a diverged
+run), or a model for another alphabet or input size than the pad reads.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from .models import MODELS, build_model
 FORMAT = "digitpad-checkpoint"
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024  # refuse absurd files before reading them into memory
+DIGITS = tuple("0123456789")
+# The pad prepares drawings at these sizes (MNIST's 28x28 and USPS's 16x16): a model for any
+# other input size could not read them.
+READABLE_INPUT_SIZES = (28, 16)
 
 
 class CheckpointError(ValueError):
@@ -42,6 +48,11 @@ class Checkpoint:
     @property
     def input_size(self) -> int:
         return int(self.arch_args.get("input_size", 28))
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The labels of the model's outputs, in order (digits unless the metadata says otherwise)."""
+        return tuple(str(c) for c in self.meta.get("classes") or DIGITS)
 
     @property
     def normalization(self) -> tuple[float, float]:
@@ -85,6 +96,11 @@ def sidecar_path(path: Path) -> Path:
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
+    """Write ``checkpoint`` atomically (the old file survives any failure, which raises
+    ``atomic.SaveError``); weights with NaN or infinity are refused with ``CheckpointError``."""
+    bad = _non_finite(checkpoint.state)
+    if bad:
+        raise CheckpointError(f"not saved: the weights of {bad} are NaN or infinite (the training diverged)")
     path = Path(path)
     if path.suffix != ".safetensors":
         path = path.with_name(path.name + ".safetensors")
@@ -151,5 +167,37 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{path}: corrupt tensor data ({error})") from None
     arch, arch_args = meta.pop("arch"), meta.pop("arch_args", {})
     checkpoint = Checkpoint(arch, arch_args, state, meta)
-    checkpoint.build_model()  # validates that every tensor fits the architecture, or raises
+    model = checkpoint.build_model()  # validates that every tensor fits the architecture, or raises
+    _check_readable(path, checkpoint, model)
     return checkpoint
+
+
+def _non_finite(state: dict[str, np.ndarray]) -> str | None:
+    """The name of the first floating-point tensor holding NaN or infinity, else None."""
+    for name, value in state.items():
+        value = np.asarray(value)
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return name
+    return None
+
+
+def _check_readable(path: Path, checkpoint: Checkpoint, model: torch.nn.Module) -> None:
+    """Refuse, with the reason, a checkpoint the pad could load but never read with."""
+    bad = _non_finite(checkpoint.state)
+    if bad:
+        raise CheckpointError(f"{path}: the weights of {bad} are NaN or infinite (the training diverged); "
+                              "this model cannot read anything")
+    size = checkpoint.input_size
+    if size not in READABLE_INPUT_SIZES:
+        raise CheckpointError(f"{path}: a model for {size}x{size} inputs; digitpad prepares drawings at "
+                              f"{' or '.join(f'{s}x{s}' for s in READABLE_INPUT_SIZES)}")
+    classes = checkpoint.classes
+    if classes != DIGITS:
+        shown = "".join(classes[:12]) + ("…" if len(classes) > 12 else "")
+        raise CheckpointError(f"{path}: a model for {len(classes)} classes ({shown}); this digitpad reads "
+                              "the digits 0-9 only")
+    with torch.no_grad():
+        outputs = model(torch.zeros(1, 1, size, size)).shape[-1]
+    if outputs != len(classes):
+        raise CheckpointError(f"{path}: the model has {outputs} outputs but its metadata names "
+                              f"{len(classes)} classes")

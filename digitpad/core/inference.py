@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,12 @@ DEFAULT_MAX_ASPECT = 1.67
 
 
 def resources_dir() -> Path:
-    """The shipped ``resources/`` folder (beside the package in a checkout or editable install)."""
+    """The shipped resources: ``resources/`` in a checkout, installed as the package
+    ``digitpad.resources`` (setup.py), so a wheel finds its models wherever it is installed."""
     override = os.environ.get("DIGITPAD_RESOURCES")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "resources"
+    if override:
+        return Path(override)
+    return Path(str(importlib.resources.files("digitpad.resources")))
 
 
 def default_model_path() -> Path:

@@ -23,6 +23,7 @@ from .augment import augment_batch
 from .checkpoints import Checkpoint, state_to_numpy
 from .config import TrainConfig
 from .datasets import DigitData, normalization_stats, split_validation
+from .distributed import Group
 from .events import (
     EpochEnded,
     Evaluated,
@@ -110,7 +111,7 @@ class Trainer:
 
     def __init__(
         self, config: TrainConfig, data: DigitData, control: RunControl | None = None, init_state=None,
-        normalization: tuple[float, float] | None = None,
+        normalization: tuple[float, float] | None = None, group: Group | None = None,
     ):
         config.validate()
         self.config = config
@@ -120,6 +121,8 @@ class Trainer:
         # Fine-tuning keeps the base model's (mean, std): its weights were learnt on inputs scaled so.
         self.normalization = normalization
         self.device = select_device(config.device)
+        # Several processes under torchrun: each trains on its share of every batch (distributed.py).
+        self.group = group or Group.single()
         self.checkpoint: Checkpoint | None = None  # the best model, once the run has finished
 
     # --- set-up -----------------------------------------------------------------------------
@@ -201,6 +204,10 @@ class Trainer:
         channels_last = self.device.type == "cpu"  # measured: ~25% faster convolutions on CPU
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
+        learner = self._wrap_distributed(model)  # what the batches go through; ``model`` is the bare module
+        augment_generator = generator
+        if self.group.active:  # one permutation for all ranks; each its own augmentation noise
+            augment_generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1 + self.group.rank)
         batch_size = min(cfg.batch_size, len(train))
         steps_per_epoch = max(1, len(train) // batch_size)  # drop the ragged last batch (BatchNorm)
         optimizer = self._make_optimizer(model)
@@ -221,6 +228,7 @@ class Trainer:
             epoch_start = time.perf_counter()
             epoch_loss = torch.zeros((), device=self.device)
             epoch_correct = torch.zeros((), device=self.device, dtype=torch.long)
+            epoch_seen = 0
             order = torch.randperm(len(train), generator=generator, device=self.device)
             snapshot_every = max(1, steps_per_epoch // SNAPSHOTS_PER_EPOCH)
             for batch in range(steps_per_epoch):
@@ -230,18 +238,18 @@ class Trainer:
                     self.control.wait_while_paused()
                     epoch_start += time.perf_counter() - paused_at  # paused time is not training time
                     yield Paused(False)
-                if self._should_stop(step, train_time + time.perf_counter() - epoch_start):
+                if self.group.any(self._should_stop(step, train_time + time.perf_counter() - epoch_start), self.device):
                     break
-                index = order[batch * batch_size : (batch + 1) * batch_size]
+                index = self.group.shard(order[batch * batch_size : (batch + 1) * batch_size])
                 x = train.images[index].float().div_(255.0).unsqueeze(1)
                 if cfg.augment:
-                    x = augment_batch(x, elastic=cfg.elastic, generator=generator)
+                    x = augment_batch(x, elastic=cfg.elastic, generator=augment_generator)
                 x = (x - self.mean) / self.std
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 y = train.labels[index]
 
-                logits = model(x)
+                logits = learner(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -254,6 +262,7 @@ class Trainer:
                 losses.append(detached)
                 epoch_loss += detached
                 epoch_correct += (logits.argmax(1) == y).sum()
+                epoch_seen += len(y)
                 now = time.perf_counter()
                 if now - last_report >= REPORT_INTERVAL_S:
                     elapsed = train_time + now - epoch_start
@@ -270,15 +279,15 @@ class Trainer:
                 yield self._steps_ended(epoch, step, losses, optimizer, rate, total_steps, batch_size)
                 losses, last_report = [], time.perf_counter()
             batches_run = max(1, step - (epoch - 1) * steps_per_epoch)
-            if batches_run and epochs_done == epoch:
-                val_loss, val_acc = self._evaluate_loss_accuracy(model, val, channels_last)
+            if epochs_done == epoch:
+                val_loss, val_acc = self._evaluate_loss_accuracy(model, val, channels_last) if self.group.is_main else (float("nan"),) * 2
                 is_best = val_acc > best["accuracy"] or len(val) == 0
                 if is_best:
                     best = {"accuracy": val_acc, "epoch": epoch, "state": state_to_numpy(model.state_dict())}
                 yield EpochEnded(
                     epoch,
                     float(epoch_loss) / batches_run,
-                    float(epoch_correct) / (batches_run * batch_size),
+                    float(epoch_correct) / max(1, epoch_seen),
                     val_loss,
                     val_acc,
                     optimizer.param_groups[0]["lr"],
@@ -288,16 +297,24 @@ class Trainer:
                 )
             if cfg.schedule == "step":
                 schedule.step()
-            if epochs_done != epoch or self._should_stop(step, train_time):
+            if epochs_done != epoch or self.group.any(self._should_stop(step, train_time), self.device):
                 break
         yield LoopEnded(step, epochs_done)
 
-        if self.control.abandoned:
+        if self.control.abandoned or not self.group.is_main:  # rank 0 alone evaluates and keeps the model
             return
         if best["epoch"] == 0:  # stopped inside the first epoch: the current weights are all we have
             best["state"] = state_to_numpy(model.state_dict())
         model.load_state_dict({k: torch.from_numpy(v) for k, v in best["state"].items()})
         yield from self._finish(model, val, test, best, epochs_done, train_time, channels_last)
+
+    def _wrap_distributed(self, model: torch.nn.Module) -> torch.nn.Module:
+        if not self.group.active:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
 
     def _should_stop(self, steps_done: int, train_seconds: float) -> bool:
         """Stop, or a budget spent: ``max_steps`` optimizer steps or ``max_minutes`` of training."""
@@ -375,6 +392,7 @@ class Trainer:
                     "epochs_done": epochs_done,
                     "train_seconds": round(train_time, 1),
                     "device": str(self.device),
+                    "processes": self.group.world_size,
                 },
                 "config": cfg.to_dict(),
                 "digitpad_version": __version__,

@@ -6,7 +6,10 @@ import gc
 import sys
 from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ..core.inference import resources_dir
 
 
 GUI_TORCH_THREADS = 1
@@ -26,6 +29,8 @@ def ensure_app() -> QApplication:
     app.setApplicationName("digitpad")
     app.setOrganizationName("digitpad")
     app.setApplicationDisplayName("digitpad")
+    app.setDesktopFileName("digitpad")  # matches resources/digitpad.desktop, so docks show our icon
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "digitpad.png")))
     # Antialiased curves and row-major images (numpy's [row, column]) everywhere.
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
     return app

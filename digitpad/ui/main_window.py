@@ -316,8 +316,8 @@ class MainWindow(QMainWindow):
     def save_model(self, path: str | Path) -> Path | None:
         try:
             saved = save_checkpoint(self.checkpoint, path)
-        except OSError as error:
-            QMessageBox.warning(self, "Cannot save model", f"{path}: {error.strerror or error}")
+        except (OSError, CheckpointError) as error:  # a full disk, no permission, diverged weights
+            QMessageBox.warning(self, "Cannot save model", str(error))
             return None
         self.model_path = saved
         self.settings.setValue("last_model", str(saved.resolve()))

@@ -1,0 +1,1 @@
+"""digitpad's shipped resources (models, icons, samples), installed as ``digitpad.resources``."""
