@@ -1,4 +1,9 @@
-"""The one path from a canvas drawing or an image file to exactly what a digit model was trained on."""
+"""The one path from a canvas drawing or an image file to exactly what a digit model was trained on.
+
+Longer than most modules (~550 lines) on purpose: strokes, raster drawings and image files share
+every step (ink extraction, the blank check, crop, stroke-width normalisation, fit and centre), and
+keeping them in one module is what keeps them one path.
+"""
 
 from __future__ import annotations
 

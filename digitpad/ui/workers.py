@@ -115,8 +115,8 @@ class Worker(QObject):
 class TrainingWorker(Worker):
     """Loads ``dataset`` with ``load_data`` (or uses ``data``), then drives a ``Trainer``.
 
-    ``trainer`` is set once training begins; its ``checkpoint`` is complete when ``RunFinished``
-    arrives, and may be read then on the GUI thread (the worker no longer touches it).
+    The finished model travels in the last event, ``RunFinished.checkpoint``: nothing on the GUI
+    thread reaches into the worker or its trainer.
     """
 
     def __init__(self, config: TrainConfig, control: RunControl, load_data: DataLoader = load_training_data,
@@ -127,7 +127,6 @@ class TrainingWorker(Worker):
         self.load_data = load_data
         self.data_root = data_root
         self.data = data
-        self.trainer: Trainer | None = None
 
     def abandon(self) -> None:
         super().abandon()
@@ -149,8 +148,8 @@ class TrainingWorker(Worker):
             self.event.emit(DataLoaded(data.name, len(data.train_labels), len(data.test_labels), time.perf_counter() - start))
         if self.abandoned:
             return
-        self.trainer = Trainer(self.config, data, self.control)
-        for item in self.trainer.run():
+        trainer = Trainer(self.config, data, self.control)
+        for item in trainer.run():
             throttle.push(item)
         throttle.flush()
 
@@ -291,8 +290,8 @@ class FinetuneWorker(Worker):
     """Loads the base data set (MNIST) with ``load_base``, then drives a ``Finetuner``.
 
     Emits ``DataLoading``/``DataLoaded``/``DataUnavailable`` (the training worker's), then the
-    Finetuner's events, routine ones throttled as the training worker's are. ``runner`` is set once
-    fine-tuning begins; its ``trainer.config`` may be read on the GUI thread from ``RunStarted`` on.
+    Finetuner's events, routine ones throttled as the training worker's are; the fine-tuned model
+    travels in the last, ``FinetuneFinished``.
     """
 
     def __init__(self, checkpoint, personal: DigitData, config, control: RunControl,
@@ -305,7 +304,6 @@ class FinetuneWorker(Worker):
         self.load_base = load_base
         self.data_root = data_root
         self.base_dataset = base_dataset  # replayed so the model keeps reading it
-        self.runner = None
 
     def abandon(self) -> None:
         super().abandon()
@@ -325,12 +323,12 @@ class FinetuneWorker(Worker):
         from ..core import finetune  # pulls in the trainer and torch's optimizers: on first use only
 
         try:
-            self.runner = finetune.Finetuner(self.checkpoint, self.personal, base, self.config, self.control)
+            runner = finetune.Finetuner(self.checkpoint, self.personal, base, self.config, self.control)
         except ValueError as error:  # e.g. a 16x16 (USPS) model: personal digits are 28x28
             self.event.emit(RunFailed(str(error)))
             return
         throttle = EventThrottle(self.event.emit)
-        for item in self.runner.run():
+        for item in runner.run():
             throttle.push(item)
         throttle.flush()
 
