@@ -2,6 +2,8 @@
 
     xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img
     xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img --dark
+    xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python tools/screenshots.py docs/img --fit
+    xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img --why=OTHER.safetensors
 
 
 Draws a digit with mouse events, shows the feature maps with the saliency overlay, trains for a
@@ -9,7 +11,10 @@ while on a quarter of MNIST (needs DIGITPAD_DATA) and shoots the panel mid-run, 
 the mistakes and My digits (after a few corrections), one PNG each, grabbed from the screen.
 Run it with a throw-away XDG_CONFIG_HOME and DIGITPAD_HOME so your own settings and digits stay.
 ``--dark`` gives the app the dark palette a dark desktop theme hands Qt (Xvfb has no theme of its
-own) and shoots only the pad, as ``app_dark.png``.
+own) and shoots only the pad, as ``app_dark.png``. ``--fit`` shoots the first-run window as it
+opens on the display's screen (``first_run_WxH.png``). ``--why=MODEL`` shoots the Replay, Nearest
+examples and Compare models docks, comparing the pad's model with MODEL (needs MNIST for the
+nearest examples).
 """
 
 from __future__ import annotations
@@ -56,10 +61,13 @@ def main() -> int:
 
     if dark:
         ensure_app().setPalette(dark_palette())
+    fit = "--fit" in sys.argv
+    why = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--why=")), None)
     window = digitpad.create_window()
     app = QApplication.instance()
-    window.resize(1400, 860)
-    window.move(20, 20)
+    if not fit:
+        window.resize(1400, 860)
+        window.move(20, 20)
     window.show()
 
     def pump(seconds: float) -> None:
@@ -95,6 +103,15 @@ def main() -> int:
         shot("app_dark")
         window.close()
         return 0
+    if fit:
+        pump(0.5)
+        screen = window.screen().geometry()
+        window.screen().grabWindow(0).save(str(out / f"first_run_{screen.width()}x{screen.height()}.png"))
+        print(f"saved first_run_{screen.width()}x{screen.height()}.png")
+        window.close()
+        return 0
+    if why:
+        return shoot_why(window, why, draw_digit, pump, shot)
     shot("app")
 
     window.docks["feature_maps"].raise_()
@@ -141,6 +158,43 @@ def main() -> int:
             pump(0.3)
         draw_digit(2, 6)
         shot("personal")
+    window.close()
+    return 0
+
+
+def shoot_why(window, other_model: str, draw_digit, pump, shot) -> int:
+    """The three 'why did it read that' docks, each after drawing a digit."""
+    for key in ("kernels", "feature_maps", "personal", "nearest_examples", "compare_chart"):
+        if key in window.docks:
+            window.docks[key].hide()
+    window.docks["reading_timeline"].show()
+    window.docks["reading_timeline"].raise_()
+    draw_digit(7, 5)
+    timeline = window.dock_widgets["reading_timeline"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and timeline.timeline is None:
+        pump(0.2)
+    timeline.marker.setValue(60)
+    shot("replay")
+    window.docks["reading_timeline"].hide()
+
+    window.docks["nearest_examples"].show()
+    window.docks["nearest_examples"].raise_()
+    nearest = window.dock_widgets["nearest_examples"]
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not nearest.neighbours:
+        pump(0.5)
+        if nearest.index is not None and not nearest.neighbours:
+            draw_digit(1, 8)
+    shot("nearest")
+    window.docks["nearest_examples"].hide()
+
+    window.docks["compare_chart"].show()
+    window.docks["compare_chart"].raise_()
+    window.dock_widgets["compare_chart"].load_model(other_model)
+    draw_digit(9, 4)
+    pump(1.0)
+    shot("compare")
     window.close()
     return 0
 
