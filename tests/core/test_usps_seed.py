@@ -130,3 +130,22 @@ def test_real_usps_seed(no_network):  # noqa: F811
     border = np.concatenate([images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]], axis=1)
     assert border.mean() < images[:, 4:12, 4:12].mean() / 2
     assert images.max() == 255 and images.min() == 0
+
+
+def test_a_model_trained_on_usps_seed_reads_the_pad():
+    """The predictor finds the input spec of a usps-seed checkpoint (16x16, box-centred)."""
+    from digitpad.core.datasets import DigitData
+    from digitpad.core.inference import Predictor
+    from digitpad.core.presets import get_preset
+    from digitpad.core.trainer import Trainer
+
+    train, train_labels, test, test_labels = split_sheets([fixture_sheet(d) for d in range(10)])
+    data = DigitData("usps-seed", train[::50], train_labels[::50], test[::50], test_labels[::50])
+    config = get_preset("torch5-usps").make_config(epochs=1, threads=1, device="cpu")
+    trainer = Trainer(config, data)
+    list(trainer.run())
+    predictor = Predictor(trainer.checkpoint)
+    assert predictor.spec.size == 16 and predictor.spec.center == "box"
+    drawing = np.zeros((64, 64), np.uint8)
+    drawing[10:54, 30:34] = 255  # a "1"
+    assert predictor.predict_image(drawing).probabilities.shape == (10,)
