@@ -26,6 +26,16 @@ TRAIN_FLAGS = {
     "--threads": ("threads", int, "torch CPU threads (0 = all cores but one)"),
     "--max-minutes": ("max_minutes", float, "stop after this many minutes of training"),
     "--max-steps": ("max_steps", int, "stop after this many optimizer steps (the same on any machine)"),
+    "--input-scaling": ("input_scaling", str, "standardize (train-set mean/std) or unit (grey/255 in [0, 1])"),
+    "--inverse-time-steps": ("inverse_time_steps", float, "T of the inverse-time schedule: lr * T / (T + step)"),
+    "--momentum-warmup": ("momentum_warmup", float, "momentum of the first --momentum-warmup-steps steps"),
+    "--momentum-warmup-steps": ("momentum_warmup_steps", int, "steps at --momentum-warmup before --momentum"),
+    "--loss": ("loss", str, "cross-entropy or clipped-cross-entropy (tflearn's)"),
+}
+# flag: (TrainConfig field, help); each turns a recipe option on
+TRAIN_SWITCHES = {
+    "--fan-in-lr": ("fan_in_lr", "each layer's learning rate is lr / sqrt(its fan-in) (LeCun's Efficient BackProp)"),
+    "--with-replacement": ("sample_with_replacement", "draw every batch at random with replacement"),
 }
 
 
@@ -51,6 +61,9 @@ def train_config(args):
         config.augment = True
     if args.elastic:
         config.elastic = True
+    for flag, (field, _) in TRAIN_SWITCHES.items():
+        if getattr(args, field):
+            setattr(config, field, True)
     for pair in args.model_arg or []:
         key, _, value = pair.partition("=")
         config.model_args[key] = json.loads(value) if value else True
@@ -166,7 +179,7 @@ def add_commands(commands) -> None:
     """Add ``train`` to the ``digitpad`` parser."""
     train = commands.add_parser("train", help="train a model and save a checkpoint")
     train.add_argument("--preset", help="start from a named recipe (see `digitpad models`)")
-    train.add_argument("--dataset", choices=["mnist", "usps", "personal"])
+    train.add_argument("--dataset", choices=["mnist", "usps", "usps-seed", "personal"])
     train.add_argument("--model", help="architecture name (see `digitpad models`)")
     train.add_argument("--model-arg", action="append", metavar="KEY=JSON", help="architecture argument, e.g. width=48")
     for flag, (field, kind, text) in TRAIN_FLAGS.items():
@@ -174,6 +187,8 @@ def add_commands(commands) -> None:
     train.add_argument("--augment", action="store_true", help="random affine augmentation (default on)")
     train.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     train.add_argument("--elastic", action="store_true", help="add elastic distortions to the augmentation")
+    for flag, (field, text) in TRAIN_SWITCHES.items():
+        train.add_argument(flag, dest=field, action="store_true", help=text)
     train.add_argument("--data", help=DATA_HELP)
     train.add_argument("--out", required=True, help="where to write the .safetensors checkpoint")
     train.add_argument("--name", help="a display name stored in the checkpoint")

@@ -6,7 +6,9 @@ import dataclasses
 from dataclasses import dataclass, field
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adadelta")
-SCHEDULES = ("onecycle", "step", "constant")
+SCHEDULES = ("onecycle", "step", "constant", "inverse-time")
+INPUT_SCALINGS = ("standardize", "unit")
+LOSSES = ("cross-entropy", "clipped-cross-entropy")
 
 
 @dataclass
@@ -32,6 +34,14 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads; 0 = all cores but one, so a GUI stays responsive
     max_minutes: float = 0.0  # stop after this much training time (0: no limit); seed 003 trained for hours
     max_steps: int = 0  # stop after this many optimizer steps (0: no limit): a budget that no machine's speed moves
+    # The seeds' recipes (core/recipe.py); each default is digitpad's own behaviour.
+    input_scaling: str = "standardize"  # train-set mean/std ("normalize data", seed 000); "unit": grey/255 in [0, 1]
+    sample_with_replacement: bool = False  # batches drawn at random with replacement (torch5, Bastani-Wang)
+    fan_in_lr: bool = False  # each layer's rate is lr / sqrt(fan-in) (LeCun's Efficient BackProp; seed 000)
+    inverse_time_steps: float = 50.0  # 'inverse-time' schedule: lr * T / (T + step); Bastani-Wang's 5 / (50 + t)
+    momentum_warmup: float = 0.0  # momentum of the first momentum_warmup_steps steps (Bastani-Wang: 0.5 for 21)
+    momentum_warmup_steps: int = 0
+    loss: str = "cross-entropy"  # or tflearn's "clipped-cross-entropy"
 
     def validate(self) -> None:
         from .models import MODELS
@@ -42,6 +52,13 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; known: {', '.join(SCHEDULES)}")
+        for name, value, known in (
+            ("input scaling", self.input_scaling, INPUT_SCALINGS), ("loss", self.loss, LOSSES)
+        ):
+            if value not in known:
+                raise ValueError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+        if self.inverse_time_steps <= 0 or self.momentum_warmup_steps < 0:
+            raise ValueError("inverse_time_steps must be positive and momentum_warmup_steps not negative")
         if self.max_steps < 0 or self.max_minutes < 0:
             raise ValueError("max_steps and max_minutes must not be negative (0 means no limit)")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:

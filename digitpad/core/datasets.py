@@ -28,6 +28,7 @@ from typing import NoReturn
 import numpy as np
 import platformdirs
 
+from digitpad.core import usps_seed
 from digitpad.core.download import (
     ChecksumError,
     DataError,
@@ -81,7 +82,8 @@ class DatasetInfo:
     description: str
     license: str
     # How ``files`` are laid out: "idx" = train images, train labels, test images, test labels
-    # (MNIST idx files); "usps" = train, test (ESL text files: label + grey values per line).
+    # (MNIST idx files); "usps" = train, test (ESL text files: label + grey values per line);
+    # "usps-seed" = the torch tutorial's ten class sheets, usps_0.png ... usps_9.png (usps_seed.py).
     fmt: str = "idx"
 
 
@@ -137,6 +139,16 @@ DATASETS: dict[str, DatasetInfo] = {
         license="No explicit license; distributed by Hastie, Tibshirani and Friedman with "
         "The Elements of Statistical Learning for research and teaching (AT&T / USPS origin)",
         fmt="usps",
+    ),
+    "usps-seed": DatasetInfo(
+        name="usps-seed",
+        image_size=16,
+        files=tuple(_remote(name, sha, size, usps_seed.URL_BASES) for name, sha, size in usps_seed.FILES),
+        description="USPS as the torch5/torch7 tutorial packaged it (seeds 000, 001): 1,100 digits "
+        "of 16x16 per class, 1,000 train and 100 test each (10,000 / 1,000).",
+        license="No explicit license; the USPS digits as published by Hugo Penedones with his "
+        "tutorial (github.com/hpenedones/luacnn, data/)",
+        fmt="usps-seed",
     ),
 }
 
@@ -527,6 +539,8 @@ def load_dataset(
         train_x, train_y, test_x, test_y = (read_idx(p) for p in paths)
     elif info.fmt == "usps":
         (train_x, train_y), (test_x, test_y) = (read_usps(p) for p in paths)
+    elif info.fmt == "usps-seed":
+        train_x, train_y, test_x, test_y = usps_seed.read_usps_seed(paths)
     else:
         raise DataError(f"{info.name}: unknown file layout {info.fmt!r}")
     data = DigitData(info.name, train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64))

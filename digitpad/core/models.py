@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
+from .seed_layers import SpatialSubSampling, lasagne_init, tflearn_init, torch7_init
+
 NUM_CLASSES = 10
 
 
@@ -111,15 +113,15 @@ def lenet5(input_size: int) -> nn.Module:
 )
 def torch5_usps(input_size: int) -> nn.Module:
     side = _side_after(input_size, ("conv", 5), ("pool", 2))
-    return nn.Sequential(
+    model = nn.Sequential(
         nn.Conv2d(1, 6, 5),
-        # torch5's SpatialSubSampling sums each 2x2 block with a trainable weight per map; average
-        # pooling differs only by a constant the next layer absorbs.
-        nn.AvgPool2d(2),
+        SpatialSubSampling(6, 2, 2),  # usps_cnn.lua: nn.SpatialSubSampling(6, 2, 2, 2, 2)
         nn.Tanh(),
         nn.Flatten(),
         nn.Linear(6 * side * side, NUM_CLASSES),
     )
+    torch7_init(model)
+    return model
 
 
 @register(
@@ -128,7 +130,7 @@ def torch5_usps(input_size: int) -> nn.Module:
 )
 def lasagne_net(input_size: int) -> nn.Module:
     side = _side_after(input_size, ("conv", 5), ("pool", 2), ("conv", 5), ("pool", 2))
-    return nn.Sequential(
+    model = nn.Sequential(
         nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(),
@@ -137,6 +139,8 @@ def lasagne_net(input_size: int) -> nn.Module:
         nn.Dropout(0.5),
         nn.Linear(256, NUM_CLASSES),
     )  # fmt: skip
+    lasagne_init(model)
+    return model
 
 
 class MeanPoolBlocks(nn.Module):
@@ -201,7 +205,7 @@ def tflearn_net(input_size: int) -> nn.Module:
     # TensorFlow's 'same' padding for an even kernel puts the extra pixel after (right, bottom);
     # so only the two poolings shrink the map.
     side = input_size // 4
-    return nn.Sequential(
+    model = nn.Sequential(
         nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(1, 32, 2), nn.ReLU(), nn.MaxPool2d(2),
         nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(32, 64, 2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(),
@@ -209,6 +213,8 @@ def tflearn_net(input_size: int) -> nn.Module:
         nn.Dropout(0.2),
         nn.Linear(1024, NUM_CLASSES),
     )  # fmt: skip
+    tflearn_init(model)
+    return model
 
 
 @register(
@@ -231,7 +237,7 @@ def pytorch_example_net(input_size: int) -> nn.Module:
 
 # --- hooks for the viewers -------------------------------------------------------------------
 
-_FEATURE_TYPES = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.MaxPool2d, nn.AvgPool2d, MeanPoolBlocks)
+_FEATURE_TYPES = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.MaxPool2d, nn.AvgPool2d, MeanPoolBlocks, SpatialSubSampling)
 
 
 def conv_layers(model: nn.Module) -> list[tuple[str, nn.Conv2d]]:
@@ -261,7 +267,7 @@ def feature_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
         elif pending and isinstance(module, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
             layers.append((f"conv{seen_conv}", module))
             pending = False
-        elif pending and isinstance(module, (nn.AvgPool2d, MeanPoolBlocks)):
+        elif pending and isinstance(module, (nn.AvgPool2d, MeanPoolBlocks, SpatialSubSampling)):
             continue  # torch5 sub-samples before its tanh: keep waiting for the activation
         elif isinstance(module, nn.Flatten):
             break

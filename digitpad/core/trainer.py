@@ -22,7 +22,7 @@ from . import preprocess
 from .augment import augment_batch
 from .checkpoints import Checkpoint, state_to_numpy
 from .config import TrainConfig
-from .datasets import DigitData, normalization_stats, split_validation
+from .datasets import DigitData, split_validation
 from .distributed import Group
 from .events import (
     EpochEnded,
@@ -38,6 +38,7 @@ from .events import (
 from .inference import batched_logits, normalize, select_device
 from .metrics import confidence_threshold, confusion_matrix, fit_temperature, max_aspect_ratio, misclassified
 from .models import build_model, first_layer_kernels, parameter_count
+from .recipe import epoch_order, input_stats, lr_factor, momentum_at, parameter_groups, set_momentum, training_loss
 
 REPORT_INTERVAL_S = 0.05  # at most ~20 StepsEnded a second: cheap for any receiver
 SNAPSHOTS_PER_EPOCH = 4  # kernel snapshots for the viewer's scrubber
@@ -143,7 +144,7 @@ class Trainer:
         if self.normalization is not None:
             self.mean, self.std = (float(v) for v in self.normalization)
         else:
-            self.mean, self.std = normalization_stats(data.train_images[train_idx])
+            self.mean, self.std = input_stats(cfg, data.train_images[train_idx])
         return (
             split(data.train_images[train_idx], data.train_labels[train_idx]),
             split(data.train_images[val_idx], data.train_labels[val_idx]),
@@ -153,9 +154,7 @@ class Trainer:
     def _make_optimizer(self, model) -> torch.optim.Optimizer:
         cfg = self.config
         # No weight decay on biases and norm parameters: it only fights BatchNorm's scale.
-        decay = [p for p in model.parameters() if p.dim() > 1]
-        no_decay = [p for p in model.parameters() if p.dim() <= 1]
-        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        groups = parameter_groups(model, cfg)
         if cfg.optimizer == "sgd":
             return torch.optim.SGD(groups, lr=cfg.lr)
         if cfg.optimizer in ("momentum", "nesterov"):
@@ -178,6 +177,8 @@ class Trainer:
             )
         if cfg.schedule == "step":  # stepped once per epoch, below
             return torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=cfg.step_gamma)
+        if cfg.schedule == "inverse-time":  # stepped every batch, like one-cycle
+            return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(cfg, step))
         return None
 
     # --- the loop ---------------------------------------------------------------------------
@@ -229,7 +230,7 @@ class Trainer:
             epoch_loss = torch.zeros((), device=self.device)
             epoch_correct = torch.zeros((), device=self.device, dtype=torch.long)
             epoch_seen = 0
-            order = torch.randperm(len(train), generator=generator, device=self.device)
+            order = epoch_order(cfg, len(train), steps_per_epoch * batch_size, generator, self.device)
             snapshot_every = max(1, steps_per_epoch // SNAPSHOTS_PER_EPOCH)
             for batch in range(steps_per_epoch):
                 if self.control.paused:
@@ -250,11 +251,13 @@ class Trainer:
                 y = train.labels[index]
 
                 logits = learner(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+                loss = training_loss(cfg, logits, y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if cfg.momentum_warmup_steps and step <= cfg.momentum_warmup_steps:
+                    set_momentum(optimizer, momentum_at(cfg, step))
                 optimizer.step()
-                if cfg.schedule == "onecycle":
+                if cfg.schedule in ("onecycle", "inverse-time"):
                     schedule.step()
 
                 step += 1

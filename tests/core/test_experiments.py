@@ -98,7 +98,7 @@ def test_reproduce_reports_measured_against_reported(tmp_path):
     header, written = read(write_csv(tmp_path / "reproduce.csv", "reproduce", rows))
     assert header == COLUMNS["reproduce"]
     assert [r["preset"] for r in written] == ["torch5-usps", "bastani-wang"]
-    assert [r["dataset"] for r in written] == ["usps", "mnist"]
+    assert [r["dataset"] for r in written] == ["usps-seed", "mnist"]
     assert float(written[0]["reported_error"]) == pytest.approx(0.035)
     assert all(r["complete"] == "1" and int(r["epochs_done"]) == 1 for r in written)
     assert_errors(written, "test_error")

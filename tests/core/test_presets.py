@@ -12,9 +12,10 @@ from digitpad.core.datasets import DATASETS, DigitData
 from digitpad.core.events import RunFailed, RunFinished
 from digitpad.core.models import MeanPoolBlocks, build_model
 from digitpad.core.presets import PRESETS, Preset, add_preset, get_preset, seed_presets
+from digitpad.core.seed_layers import SpatialSubSampling
 from digitpad.core.trainer import Trainer
 
-SEED_PRESETS = ["torch5-usps", "lasagne-5", "lasagne-50", "bastani-wang", "bastani-wang-h10", "tflearn"]
+SEED_PRESETS = ["torch5-usps", "torch5-usps-standard", "lasagne-5", "lasagne-50", "bastani-wang", "bastani-wang-h10", "tflearn"]
 
 
 def tiny_data(size: int, n: int = 40) -> DigitData:
@@ -78,7 +79,9 @@ def test_seed_presets_have_none_of_digitpads_extras(name):
     config = get_preset(name).config
     assert not config.augment and not config.elastic
     assert config.label_smoothing == 0 and config.weight_decay == 0
-    assert config.schedule == "constant"
+    # A constant rate, except where the seed's own code decays it (Bastani-Wang's 5 / (50 + t)).
+    assert config.schedule == ("inverse-time" if name.startswith("bastani") else "constant")
+    assert config.input_scaling == "unit"  # every seed fed grey values in [0, 1], none standardised
 
 
 @pytest.mark.parametrize("name", SEED_PRESETS)
@@ -90,24 +93,54 @@ def test_every_seed_preset_trains(name):
     assert isinstance(events[-1], RunFinished) and events[-1].epochs_done == 1
 
 
+def uniform_bound(tensor: torch.Tensor) -> float:
+    return float(tensor.detach().abs().max())
+
+
 def test_torch5_usps_matches_seeds_000_001():
     config = get_preset("torch5-usps").config
-    assert config.dataset == "usps" and DATASETS["usps"].image_size == 16
-    # One random example per step, plain SGD, learningRate = 0.01, ~100,000 steps on 7,291 digits.
+    assert config.dataset == "usps-seed" and DATASETS["usps-seed"].image_size == 16
+    # usps_cnn.lua: one example drawn at random (with replacement) per step, plain SGD,
+    # learningRate = 0.01, maxIterations = 100000 over 10,000 training digits; no validation.
     assert config.batch_size == 1 and config.optimizer == "sgd" and config.lr == 0.01
-    assert config.epochs * 7291 >= 100_000 > (config.epochs - 1) * 7291
-    assert config.val_fraction == 0
-    layers = layer_outputs(model_of("torch5-usps"), 16)
-    assert kinds(model_of("torch5-usps")) == ["Conv2d", "AvgPool2d", "Tanh", "Flatten", "Linear"]
-    conv, pool, _, _, linear = (layer for layer, _ in layers)
+    assert config.sample_with_replacement and config.epochs * 10_000 == 100_000
+    assert config.val_fraction == 0 and config.input_scaling == "unit" and config.loss == "cross-entropy"
+    model = model_of("torch5-usps")
+    assert kinds(model) == ["Conv2d", "SpatialSubSampling", "Tanh", "Flatten", "Linear"]
+    layers = layer_outputs(model, 16)
+    conv, sub, _, _, linear = (layer for layer, _ in layers)
     assert (conv.in_channels, conv.out_channels, conv.kernel_size) == (1, 6, (5, 5))
-    assert pool.kernel_size == 2 and pool.stride == 2
+    assert (sub.planes, sub.kernel, sub.stride) == (6, 2, 2)
+    assert sub.weight.shape == sub.bias.shape == (6,)  # one trainable weight and bias per map
     assert [shape for _, shape in layers] == [(6, 12, 12), (6, 6, 6), (6, 6, 6), (216,), (10,)]
     assert (linear.in_features, linear.out_features) == (216, 10)
+    # torch7's reset(): uniform in +-1/sqrt(fan-in), weights and biases alike.
+    for module, fan_in in ((conv, 25), (sub, 4), (linear, 216)):
+        for tensor in (module.weight, module.bias):
+            assert 0.5 / fan_in**0.5 < uniform_bound(tensor) <= 1 / fan_in**0.5
     optimizer = optimizer_of("torch5-usps")
     assert type(optimizer) is torch.optim.SGD
-    group = optimizer.param_groups[0]
-    assert group["lr"] == 0.01 and group["momentum"] == 0 and group["weight_decay"] == 0
+    for group in optimizer.param_groups:
+        assert group["lr"] == 0.01 and group["momentum"] == 0 and group["weight_decay"] == 0
+
+
+def test_torch5_usps_standard_is_the_same_recipe_on_the_standard_split():
+    seed, standard = get_preset("torch5-usps").config, get_preset("torch5-usps-standard").config
+    assert standard.dataset == "usps" and standard.epochs * 7291 >= 100_000 > (standard.epochs - 1) * 7291
+    assert {**seed.to_dict(), "dataset": "usps", "epochs": standard.epochs} == standard.to_dict()
+
+
+def test_spatial_subsampling_is_a_weighted_2x2_sum_plus_bias():
+    sub = SpatialSubSampling(2, 2, 2)
+    with torch.no_grad():
+        sub.weight.copy_(torch.tensor([0.5, -2.0]))
+        sub.bias.copy_(torch.tensor([1.0, 0.25]))
+    x = torch.arange(2 * 4 * 4, dtype=torch.float32).reshape(1, 2, 4, 4)
+    sums = x.reshape(1, 2, 2, 2, 2, 2).sum(dim=(3, 5))  # each 2x2 block's sum, not its mean
+    expected = sums * torch.tensor([0.5, -2.0]).view(1, 2, 1, 1) + torch.tensor([1.0, 0.25]).view(1, 2, 1, 1)
+    assert torch.allclose(sub(x), expected)
+    sub(x).sum().backward()
+    assert sub.weight.grad is not None and sub.bias.grad.tolist() == [4.0, 4.0]
 
 
 @pytest.mark.parametrize("name, epochs", [("lasagne-5", 5), ("lasagne-50", 50)])
@@ -129,6 +162,12 @@ def test_lasagne_matches_seed_002(name, epochs):
     dense = [layer for layer, _ in layers if isinstance(layer, nn.Linear)]
     assert [(d.in_features, d.out_features) for d in dense] == [(512, 256), (256, 10)]
     assert [layer.p for layer, _ in layers if isinstance(layer, nn.Dropout)] == [0.5, 0.5]
+    # Lasagne's defaults: GlorotUniform weights (bound sqrt(6 / (fan-in + fan-out))), zero biases.
+    for layer in convs + dense:
+        fan_in, fan_out = layer.weight[0].numel(), layer.weight[:, 0].numel()
+        bound = (6 / (fan_in + fan_out)) ** 0.5
+        assert 0.9 * bound < uniform_bound(layer.weight) <= bound and uniform_bound(layer.bias) == 0
+    assert config.input_scaling == "unit" and not config.sample_with_replacement  # shuffled epochs
     optimizer = optimizer_of(name)
     group = optimizer.param_groups[0]
     assert type(optimizer) is torch.optim.SGD and group["nesterov"]
@@ -149,6 +188,11 @@ def test_bastani_wang_matches_seed_003():
     # Weights start uniform in [-1, 1), as the paper says.
     for module in (conv, layers[-1][0]):
         assert module.weight.abs().max() <= 1 and module.weight.abs().max() > 0.9
+    # The authors' code: 256 examples drawn with replacement, lr 5 / (50 + t), momentum 0.5 up to
+    # iteration 20 and 0.95 after, inputs grey / 256.
+    assert config.batch_size == 256 and config.sample_with_replacement and config.input_scaling == "unit"
+    assert config.schedule == "inverse-time" and config.lr == 0.1 and config.inverse_time_steps == 50
+    assert (config.momentum_warmup, config.momentum_warmup_steps, config.momentum) == (0.5, 21, 0.95)
     optimizer = optimizer_of("bastani-wang")
     group = optimizer.param_groups[0]
     assert type(optimizer) is torch.optim.SGD and not group["nesterov"]
@@ -189,8 +233,18 @@ def test_tflearn_matches_seed_004():
     assert [(d.in_features, d.out_features) for d in dense] == [(64 * 7 * 7, 1024), (1024, 10)]
     (dropout,) = [layer for layer, _ in layers if isinstance(layer, nn.Dropout)]
     assert dropout.p == pytest.approx(0.2)  # tflearn's dropout(0.8) keeps 80%
+    # tflearn's defaults: conv 'uniform_scaling' (+-sqrt(3 / fan-in)), dense truncated normal
+    # (stddev 0.02, cut at 2 stddev), zero biases; its clipped cross-entropy; inputs grey / 255.
+    for conv in convs:
+        bound = (3 / conv.weight[0].numel()) ** 0.5
+        assert 0.9 * bound < uniform_bound(conv.weight) <= bound
+    for layer in dense:
+        assert uniform_bound(layer.weight) <= 0.04 and 0.015 < float(layer.weight.detach().std()) < 0.02
+    assert all(uniform_bound(layer.bias) == 0 for layer in convs + dense)
+    assert config.loss == "clipped-cross-entropy" and config.input_scaling == "unit"
     optimizer = optimizer_of("tflearn")
     assert type(optimizer) is torch.optim.Adam and optimizer.param_groups[0]["lr"] == 0.01
+    assert optimizer.param_groups[0]["eps"] == 1e-8  # tflearn's Adam epsilon
 
 
 def test_make_config_copies_and_overrides():

@@ -30,7 +30,7 @@ from ...core.models import MODELS
 from ...core.presets import PRESETS
 from .controls import add_header, named
 
-DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "personal": "My digits"}
+DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "usps-seed": "USPS (torch tutorial sheets)", "personal": "My digits"}
 OPTIMIZER_TITLES = {
     "sgd": "SGD",
     "momentum": "SGD + momentum",
@@ -58,7 +58,7 @@ class TrainingForm(QWidget):
         super().__init__(parent)
         self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
         self.dataset_choice = named(QComboBox(), "dataset_choice", "Dataset", "The digits to train on")
-        names = ["mnist", "usps", "personal"]
+        names = ["mnist", "usps", "usps-seed", "personal"]
         for name in names:
             self.dataset_choice.addItem(DATASET_TITLES.get(name, name), name)
             info = DATASETS.get(name)
