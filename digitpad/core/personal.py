@@ -1,5 +1,9 @@
 """The user's personal digit set: drawings the user labelled, kept on disk to fine-tune a model on.
 
+Why one file of ~630 lines: the on-disk format (layout, write order, export and import) is one
+contract with one set of invariants (an entry exists exactly when its JSON does); split, those
+invariants would be spread over modules that must change together.
+
 Layout, under ``personal_dir()`` (``$DIGITPAD_HOME/personal``, else the platform's user data folder,
 ``platformdirs.user_data_dir("digitpad")/personal``)::
 

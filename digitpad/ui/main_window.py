@@ -4,7 +4,11 @@ The window composes: the pad (canvas, reading, chart, "what the network sees"), 
 model (``ui.live_model.LiveModel``), the run controller (``ui.runs.RunController``), the docks of
 ``ui.docks.DOCKS`` (each given a ``DockContext``, not the window) and the menus of
 ``ui.actions.ACTIONS``/``MENUS``. It reads the pad (coalesced to one reading a display frame),
-opens and saves models and images, and keeps its geometry and layout in the settings.
+opens, saves and exports models and images (with Recent models and drops), and keeps its geometry
+and layout in the settings.
+
+Why one file of ~580 lines: every part here is the window's own wiring of pieces built elsewhere
+(widgets, tables, the run controller); split further, each part would need the window back.
 """
 
 from __future__ import annotations
