@@ -164,11 +164,14 @@ def main() -> int:
 
 def shoot_why(window, other_model: str, draw_digit, pump, shot) -> int:
     """The three 'why did it read that' docks, each after drawing a digit."""
+    from PySide6.QtCore import Qt
+
     for key in ("kernels", "feature_maps", "personal", "nearest_examples", "compare_chart"):
         if key in window.docks:
             window.docks[key].hide()
     window.docks["reading_timeline"].show()
     window.docks["reading_timeline"].raise_()
+    window.resizeDocks([window.docks["reading_timeline"]], [380], Qt.Orientation.Vertical)
     draw_digit(7, 5)
     timeline = window.dock_widgets["reading_timeline"]
     deadline = time.monotonic() + 30

@@ -75,9 +75,12 @@ class ReadingTimeline(QWidget):
         self.plot.setYRange(0, 1.02, padding=0)
         self.plot.setXRange(0, 100, padding=0.02)
         self.plot.setMouseEnabled(False, False)
-        self.plot.addLegend(offset=(5, 5), labelTextSize="8pt")
-        self.curves = [self.plot.plot([], [], pen=pg.mkPen(PALETTE[c], width=1.5), name=None) for c in range(10)]
-        self.marker = pg.InfiniteLine(pos=100, angle=90, movable=True, pen=pg.mkPen((40, 40, 40), width=2))
+        self.plot.setBackground(None)  # the window's own colours, like the probability chart
+        legend = self.plot.addLegend(offset=(5, 5), labelTextSize="8pt", colCount=5)
+        legend.setColumnCount(5)
+        self.curves = [self.plot.plot([], [], pen=pg.mkPen(PALETTE[c], width=1.5), name=str(c)) for c in range(10)]
+        self.marker = pg.InfiniteLine(pos=100, angle=90, movable=True, pen=pg.mkPen((230, 120, 20), width=2),
+                                      hoverPen=pg.mkPen((230, 120, 20), width=4))
         self.marker.setToolTip("Drag to see the drawing and its reading at that moment")
         self.marker.sigPositionChanged.connect(self._on_marker_moved)
         self.plot.addItem(self.marker)
