@@ -142,7 +142,8 @@ _LASAGNE_NOTES = (
     "values). Lasagne's defaults where the code is silent: Glorot-uniform weights, zero biases, "
     "dropout that rescales by 1/(1-p) while training, a batch iterator that shuffles every epoch and "
     "drops the last partial batch. digitpad keeps the epoch with the best validation accuracy; the "
-    "tutorial tested the last one."
+    "tutorial tested the last one. Measured (docs/seeds.md): 5 epochs give 97.14% at batches of 500 "
+    "and 98.77% with --batch-size 100, the blog's figure; the blog chose its own batch size."
 )
 add_preset(
     Preset(
