@@ -333,14 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=cmd_models)
 
     download = commands.add_parser("download", help="download and verify a dataset")
-    download.add_argument("dataset", choices=["mnist", "usps"])
+    download.add_argument("dataset", choices=["mnist", "usps", "pen"])
     download.add_argument("--force", action="store_true", help="download again even if present")
     download.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
     download.set_defaults(func=cmd_download)
 
     train = commands.add_parser("train", help="train a model and save a checkpoint")
     train.add_argument("--preset", help="start from a named recipe (see `digitpad models`)")
-    train.add_argument("--dataset", choices=["mnist", "usps", "personal"])
+    train.add_argument("--dataset", choices=["mnist", "usps", "personal", "pen", "mnist+pen"])
     train.add_argument("--model", help="architecture name (see `digitpad models`)")
     train.add_argument("--model-arg", action="append", metavar="KEY=JSON", help="architecture argument, e.g. width=48")
     for flag, (field, kind, text) in TRAIN_FLAGS.items():
@@ -356,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="accuracy and confusion matrix of a checkpoint on a test set")
     evaluate.add_argument("--model", help="checkpoint (default: the shipped model)")
-    evaluate.add_argument("--dataset", choices=["mnist", "usps"], default="mnist")
+    evaluate.add_argument("--dataset", choices=["mnist", "usps", "pen", "mnist+pen"], default="mnist")
     evaluate.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")

@@ -37,6 +37,7 @@ from digitpad.core.download import (
 
 __all__ = [
     "DATASETS",
+    "PEN_DATASETS",
     "ChecksumError",
     "CorruptDataError",
     "DataError",
@@ -89,6 +90,10 @@ class DigitData:
     train_labels: np.ndarray  # (N,) int64
     test_images: np.ndarray
     test_labels: np.ndarray
+    # An explicit validation set (the pen digits' own writers), used instead of a random slice of
+    # train_images when present: a random slice would put a writer's digits on both sides.
+    val_images: np.ndarray | None = None
+    val_labels: np.ndarray | None = None
 
 
 def _remote(name: str, sha256: str, size: int, bases: tuple[str, ...]) -> RemoteFile:
@@ -101,6 +106,11 @@ _USPS_MIRRORS = (
     "https://hastie.su.domains/ElemStatLearn/datasets/",
     "https://web.stanford.edu/~hastie/ElemStatLearn/datasets/",
 )
+# UCI's folder of dataset 81, "Pen-Based Recognition of Handwritten Digits". UCI serves the original
+# trajectories compressed (pendigits-orig.tra.Z there and inside the dataset's zip); the sha256 is
+# the uncompressed text's, so this verifies only an uncompressed copy (unpack the .Z by hand into
+# the data folder, or point DIGITPAD_DATA at a folder whose pen/ holds it).
+_PENDIGITS_MIRRORS = ("https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits/",)
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
@@ -135,7 +145,21 @@ DATASETS: dict[str, DatasetInfo] = {
         "The Elements of Statistical Learning for research and teaching (AT&T / USPS origin)",
         fmt="usps",
     ),
+    "pen": DatasetInfo(
+        name="pen",
+        image_size=28,
+        files=(
+            _remote("pendigits-orig.tra",
+                    "a66225d68d7d68591e62944df1ad33b3f5aa608e2df2505844b41f5568a80da4", 3641673, _PENDIGITS_MIRRORS),
+        ),
+        description="Real pen digits: UCI pendigits (30 writers, 7,494 digits) and UNIPEN 1a (244 writers, "
+        "11,089 digits, read from the data folder), drawn on the pad; split by writer.",
+        license="CC BY 4.0 (UCI pendigits: E. Alpaydin, F. Alimoglu; UNIPEN: I. Guyon et al. 1994)",
+        fmt="pen",
+    ),
 }
+# Datasets built from pen strokes by core.pen rather than read from image files.
+PEN_DATASETS = ("pen", "mnist+pen")
 
 
 # --------------------------------------------------------------------------- locations
@@ -510,6 +534,10 @@ def load_dataset(
     progress: Progress | None = None,
 ) -> DigitData:
     """Ensure ``name`` is present and verified, then read it into uint8 arrays (ink = 255)."""
+    if name.lower() in PEN_DATASETS:
+        from .pen import load_pen_dataset  # imports this module: import it only when asked
+
+        return load_pen_dataset(name.lower(), root, download=download, progress=progress)
     info = _info(name)
     folder = ensure_dataset(info.name, root, download=download, progress=progress)
     paths = [folder / f.name for f in info.files]

@@ -35,8 +35,9 @@ USPS_SPEC = InputSpec(16, 16, "box")  # USPS digits fill their frame
 
 
 def spec_for(dataset: str) -> InputSpec:
-    """The input spec of a dataset name: "mnist", "usps" or "personal" (personal digits are MNIST-shaped)."""
-    specs = {"mnist": MNIST_SPEC, "usps": USPS_SPEC, "personal": MNIST_SPEC}
+    """The input spec of a dataset name: "mnist", "usps", "personal", "pen" or "mnist+pen" (all but
+    USPS are MNIST-shaped: personal and pen digits are drawn into MNIST's frame)."""
+    specs = {"mnist": MNIST_SPEC, "usps": USPS_SPEC, "personal": MNIST_SPEC, "pen": MNIST_SPEC, "mnist+pen": MNIST_SPEC}
     try:
         return specs[dataset.strip().lower()]
     except KeyError:
