@@ -216,15 +216,29 @@ def _stop_on_interrupt(control):
     return handler
 
 
+def _initial_weights(path, config) -> dict:
+    """Trainer arguments to start from a checkpoint's weights (--init), keeping its normalisation,
+    which its weights were learnt with; {} to start from scratch."""
+    if not path:
+        return {}
+    from ..core.checkpoints import load_checkpoint
+
+    checkpoint = load_checkpoint(path)
+    if checkpoint.arch != config.model:  # other shapes (width=...) fail when the weights are loaded
+        raise CliError(f"--init {path} is a {checkpoint.arch} model; this run trains {config.model}")
+    return {"init_state": checkpoint.state, "normalization": checkpoint.normalization}
+
+
 def cmd_train(args) -> int:
     from ..core.checkpoints import save_checkpoint
     from ..core.events import RunFailed
     from ..core.trainer import RunControl, Trainer
 
     config = _train_config(args)
+    start = _initial_weights(args.init, config)
     data = _load_data(config.dataset, args.data)
     control = RunControl()
-    trainer = Trainer(config, data, control)
+    trainer = Trainer(config, data, control, **start)
     bar = ProgressBar("training")
     previous_handler = signal.signal(signal.SIGINT, _stop_on_interrupt(control))
     try:
@@ -349,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     train.add_argument("--elastic", action="store_true", help="add elastic distortions to the augmentation")
     train.add_argument("--data", help="data folder (default: $DIGITPAD_DATA or the user cache)")
+    train.add_argument("--init", metavar="CHECKPOINT", help="start from this checkpoint's weights (same architecture)")
     train.add_argument("--out", required=True, help="where to write the .safetensors checkpoint")
     train.add_argument("--name", help="a display name stored in the checkpoint")
     train.add_argument("--json", action="store_true", help="one JSON object per event instead of text")

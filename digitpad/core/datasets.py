@@ -106,10 +106,12 @@ _USPS_MIRRORS = (
     "https://hastie.su.domains/ElemStatLearn/datasets/",
     "https://web.stanford.edu/~hastie/ElemStatLearn/datasets/",
 )
-# UCI's folder of dataset 81, "Pen-Based Recognition of Handwritten Digits". UCI serves the original
-# trajectories compressed (pendigits-orig.tra.Z there and inside the dataset's zip); the sha256 is
-# the uncompressed text's, so this verifies only an uncompressed copy (unpack the .Z by hand into
-# the data folder, or point DIGITPAD_DATA at a folder whose pen/ holds it).
+# UCI's folder of dataset 81, "Pen-Based Recognition of Handwritten Digits" (its public home). UCI
+# publishes the original trajectories compressed: pendigits-orig.tra.Z in this folder and in the
+# dataset's zip (archive.ics.uci.edu/static/public/81/...zip). The pinned sha256 is the plain text's,
+# and digitpad does not unpack .Z yet, so this URL verifies only where the plain file is served;
+# elsewhere the download fails (not found, or its checksum) and is never used: unpack the .Z (`uncompress`, `gzip -d`)
+# into <data>/pen/ by hand, or point DIGITPAD_DATA at a folder whose pen/ holds it.
 _PENDIGITS_MIRRORS = ("https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits/",)
 
 DATASETS: dict[str, DatasetInfo] = {

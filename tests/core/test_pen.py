@@ -290,3 +290,24 @@ def test_real_held_out_pen_digits_agree_between_strokes_and_png(tmp_path, real_d
         Image.fromarray(pen.paint_on_paper(strokes, pen_px=14)).save(path)
         agree += shipped_predictor.predict_strokes(strokes).digit == shipped_predictor.predict_file(path).digit
     assert agree >= len(digits) - 1  # 27 digits; the two paths may split on one genuinely ambiguous drawing
+
+
+def test_train_init_starts_from_a_checkpoint_and_keeps_its_normalization(tmp_path, tiny_digits, monkeypatch, capsys):
+    from digitpad import cli
+    from digitpad.core.checkpoints import load_checkpoint
+
+    monkeypatch.setattr(cli, "_load_data", lambda name, root, download=True: tiny_digits)
+    small = ["--model", "digitpad", "--model-arg", "width=8", "--model-arg", "hidden=32", "--batch-size", "32", "--threads", "1"]
+    base = tmp_path / "base.safetensors"
+    assert cli.main(["train", *small, "--epochs", "2", "--out", str(base)]) == 0
+    tuned = tmp_path / "tuned.safetensors"
+    # One step at a tiny rate: the weights barely move from the base's, which a fresh start would not match.
+    assert cli.main(["train", *small, "--init", str(base), "--epochs", "1", "--max-steps", "1", "--lr", "1e-6",
+                     "--no-augment", "--out", str(tuned)]) == 0
+    before, after = load_checkpoint(base), load_checkpoint(tuned)
+    assert after.normalization == before.normalization
+    name = next(k for k, v in before.state.items() if v.ndim == 4)  # the first convolution's kernels
+    np.testing.assert_allclose(after.state[name], before.state[name], atol=1e-4)
+    capsys.readouterr()
+    assert cli.main(["train", "--model", "lenet5", "--init", str(base), "--out", str(tmp_path / "x.safetensors")]) == 1
+    assert "--init" in capsys.readouterr().err
