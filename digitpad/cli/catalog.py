@@ -38,7 +38,7 @@ def add_commands(commands) -> None:
     models.set_defaults(func=cmd_models)
 
     download = commands.add_parser("download", help="download and verify a dataset")
-    download.add_argument("dataset", choices=["mnist", "usps", "usps-seed"])
+    download.add_argument("dataset", choices=["mnist", "usps", "usps-seed", "pen"])
     download.add_argument("--force", action="store_true", help="download again even if present")
     download.add_argument("--data", help=DATA_HELP)
     download.set_defaults(func=cmd_download)

@@ -62,7 +62,7 @@ def add_commands(commands) -> None:
     """Add ``eval`` and ``predict`` to the ``digitpad`` parser."""
     evaluate = commands.add_parser("eval", help="accuracy and confusion matrix of a checkpoint on a test set")
     evaluate.add_argument("--model", help="checkpoint (default: the shipped model)")
-    evaluate.add_argument("--dataset", choices=["mnist", "usps", "usps-seed"], default="mnist")
+    evaluate.add_argument("--dataset", choices=["mnist", "usps", "usps-seed", "pen", "mnist+pen"], default="mnist")
     evaluate.add_argument("--data", help=DATA_HELP)
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")

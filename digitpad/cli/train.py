@@ -109,6 +109,19 @@ def print_event(event, bar: ProgressBar, as_json: bool) -> None:
         print(f"{event.split} accuracy of the best epoch: {event.accuracy * 100:.2f}% ({len(event.wrong_indices)} wrong)")
 
 
+def initial_weights(path, config) -> dict:
+    """Trainer arguments to start from a checkpoint's weights (--init), keeping its normalisation,
+    which its weights were learnt with; {} to start from scratch."""
+    if not path:
+        return {}
+    from ..core.checkpoints import load_checkpoint
+
+    checkpoint = load_checkpoint(path)
+    if checkpoint.arch != config.model:  # other shapes (width=...) fail when the weights are loaded
+        raise CliError(f"--init {path} is a {checkpoint.arch} model; this run trains {config.model}")
+    return {"init_state": checkpoint.state, "normalization": checkpoint.normalization}
+
+
 def cmd_train(args) -> int:
     from ..core.distributed import Group
 
@@ -129,9 +142,10 @@ def _train(args, config, group) -> int:
         config.device = group.device(config.device)
         if args.threads is None:
             config.threads = group.cpu_threads()
+    start = initial_weights(args.init, config)
     data = group.main_first(lambda: load_data(config.dataset, args.data))  # one download, not N
     control = RunControl()
-    trainer = Trainer(config, data, control, group=group)
+    trainer = Trainer(config, data, control, group=group, **start)
     bar = ProgressBar("training")
     previous_handler = signal.signal(signal.SIGINT, stop_on_interrupt(control))
     try:
@@ -179,7 +193,7 @@ def add_commands(commands) -> None:
     """Add ``train`` to the ``digitpad`` parser."""
     train = commands.add_parser("train", help="train a model and save a checkpoint")
     train.add_argument("--preset", help="start from a named recipe (see `digitpad models`)")
-    train.add_argument("--dataset", choices=["mnist", "usps", "usps-seed", "personal"])
+    train.add_argument("--dataset", choices=["mnist", "usps", "usps-seed", "personal", "pen", "mnist+pen"])
     train.add_argument("--model", help="architecture name (see `digitpad models`)")
     train.add_argument("--model-arg", action="append", metavar="KEY=JSON", help="architecture argument, e.g. width=48")
     for flag, (field, kind, text) in TRAIN_FLAGS.items():
@@ -190,6 +204,7 @@ def add_commands(commands) -> None:
     for flag, (field, text) in TRAIN_SWITCHES.items():
         train.add_argument(flag, dest=field, action="store_true", help=text)
     train.add_argument("--data", help=DATA_HELP)
+    train.add_argument("--init", metavar="CHECKPOINT", help="start from this checkpoint's weights (same architecture)")
     train.add_argument("--out", required=True, help="where to write the .safetensors checkpoint")
     train.add_argument("--name", help="a display name stored in the checkpoint")
     train.add_argument("--json", action="store_true", help="one JSON object per event instead of text")

@@ -41,6 +41,7 @@ from digitpad.core.download import (
 
 __all__ = [
     "DATASETS",
+    "PEN_DATASETS",
     "ChecksumError",
     "CorruptDataError",
     "DataError",
@@ -94,6 +95,10 @@ class DigitData:
     train_labels: np.ndarray  # (N,) int64
     test_images: np.ndarray
     test_labels: np.ndarray
+    # An explicit validation set (the pen digits' own writers), used instead of a random slice of
+    # train_images when present: a random slice would put a writer's digits on both sides.
+    val_images: np.ndarray | None = None
+    val_labels: np.ndarray | None = None
 
 
 def _remote(name: str, sha256: str, size: int, bases: tuple[str, ...]) -> RemoteFile:
@@ -106,6 +111,13 @@ _USPS_MIRRORS = (
     "https://hastie.su.domains/ElemStatLearn/datasets/",
     "https://web.stanford.edu/~hastie/ElemStatLearn/datasets/",
 )
+# UCI's folder of dataset 81, "Pen-Based Recognition of Handwritten Digits" (its public home). UCI
+# publishes the original trajectories compressed: pendigits-orig.tra.Z in this folder and in the
+# dataset's zip (archive.ics.uci.edu/static/public/81/...zip). The pinned sha256 is the plain text's,
+# and digitpad does not unpack .Z yet, so this URL verifies only where the plain file is served;
+# elsewhere the download fails (not found, or its checksum) and is never used: unpack the .Z (`uncompress`, `gzip -d`)
+# into <data>/pen/ by hand, or point DIGITPAD_DATA at a folder whose pen/ holds it.
+_PENDIGITS_MIRRORS = ("https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits/",)
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
@@ -150,7 +162,21 @@ DATASETS: dict[str, DatasetInfo] = {
         "tutorial (github.com/hpenedones/luacnn, data/)",
         fmt="usps-seed",
     ),
+    "pen": DatasetInfo(
+        name="pen",
+        image_size=28,
+        files=(
+            _remote("pendigits-orig.tra",
+                    "a66225d68d7d68591e62944df1ad33b3f5aa608e2df2505844b41f5568a80da4", 3641673, _PENDIGITS_MIRRORS),
+        ),
+        description="Real pen digits: UCI pendigits (30 writers, 7,494 digits) and UNIPEN 1a (244 writers, "
+        "11,089 digits, read from the data folder), drawn on the pad; split by writer.",
+        license="CC BY 4.0 (UCI pendigits: E. Alpaydin, F. Alimoglu; UNIPEN: I. Guyon et al. 1994)",
+        fmt="pen",
+    ),
 }
+# Datasets built from pen strokes by core.pen rather than read from image files.
+PEN_DATASETS = ("pen", "mnist+pen")
 
 
 # --------------------------------------------------------------------------- locations
@@ -527,11 +553,16 @@ def load_dataset(
     """Ensure ``name`` is present and verified, then read it into uint8 arrays (ink = 255).
 
     ``"personal"`` is the user's own digit set (``core.personal``): nothing to download, and a
-    ``DataError`` when it has no digits yet."""
+    ``DataError`` when it has no digits yet. ``"pen"`` and ``"mnist+pen"`` are built from pen
+    strokes by ``core.pen``."""
     if name == "personal":
         from .personal import load_personal_dataset  # imports this module: loaded on first use
 
         return load_personal_dataset()
+    if name.lower() in PEN_DATASETS:
+        from .pen import load_pen_dataset  # imports this module: import it only when asked
+
+        return load_pen_dataset(name.lower(), root, download=download, progress=progress)
     info = _info(name)
     folder = ensure_dataset(info.name, root, download=download, progress=progress)
     paths = [folder / f.name for f in info.files]

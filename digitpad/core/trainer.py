@@ -130,7 +130,11 @@ class Trainer:
 
     def _prepare_data(self) -> tuple[_Split, _Split, _Split]:
         cfg, data = self.config, self.data
-        train_idx, val_idx = split_validation(len(data.train_labels), cfg.val_fraction, cfg.seed)
+        explicit_val = data.val_images is not None
+        if explicit_val:  # the data brings its own (writer-disjoint) validation set: train on all the rest
+            train_idx, val_idx = np.arange(len(data.train_labels)), np.arange(0)
+        else:
+            train_idx, val_idx = split_validation(len(data.train_labels), cfg.val_fraction, cfg.seed)
         if cfg.train_fraction < 1.0:
             keep = max(1, round(len(train_idx) * cfg.train_fraction))
             train_idx = np.random.default_rng(cfg.seed + 1).permutation(train_idx)[:keep]
@@ -145,9 +149,13 @@ class Trainer:
             self.mean, self.std = (float(v) for v in self.normalization)
         else:
             self.mean, self.std = input_stats(cfg, data.train_images[train_idx])
+        if explicit_val:
+            val = split(data.val_images, data.val_labels)
+        else:
+            val = split(data.train_images[val_idx], data.train_labels[val_idx])
         return (
             split(data.train_images[train_idx], data.train_labels[train_idx]),
-            split(data.train_images[val_idx], data.train_labels[val_idx]),
+            val,
             split(data.test_images, data.test_labels),
         )
 

@@ -273,7 +273,7 @@ def test_data_dir_precedence(monkeypatch, tmp_path):
 
 
 def test_unknown_dataset():
-    with pytest.raises(DataError, match="unknown dataset 'kmnist'; known: mnist, usps"):
+    with pytest.raises(DataError, match="unknown dataset 'kmnist'; known: mnist, pen, usps"):
         dataset_dir("kmnist")
 
 

@@ -30,7 +30,9 @@ from ...core.models import MODELS
 from ...core.presets import PRESETS
 from .controls import add_header, named
 
-DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "usps-seed": "USPS (torch tutorial sheets)", "personal": "My digits"}
+DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "usps-seed": "USPS (torch tutorial sheets)", "personal": "My digits",
+                  "pen": "Pen digits", "mnist+pen": "MNIST + pen digits"}
+DATASET_TIPS = {"mnist+pen": "MNIST plus real pen digits drawn as on the pad, validated on other writers"}
 OPTIMIZER_TITLES = {
     "sgd": "SGD",
     "momentum": "SGD + momentum",
@@ -58,11 +60,11 @@ class TrainingForm(QWidget):
         super().__init__(parent)
         self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
         self.dataset_choice = named(QComboBox(), "dataset_choice", "Dataset", "The digits to train on")
-        names = ["mnist", "usps", "usps-seed", "personal"]
+        names = ["mnist", "usps", "usps-seed", "personal", "pen", "mnist+pen"]
         for name in names:
             self.dataset_choice.addItem(DATASET_TITLES.get(name, name), name)
             info = DATASETS.get(name)
-            tip = info.description if info else "The digits you drew and labelled yourself"
+            tip = info.description if info else DATASET_TIPS.get(name, "The digits you drew and labelled yourself")
             self.dataset_choice.setItemData(self.dataset_choice.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
 
         self.model_choice = named(QComboBox(), "model_choice", "Model or recipe",
