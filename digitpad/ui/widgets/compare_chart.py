@@ -10,13 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 from ...core.inference import Predictor
-from .probability_bars import TOP_COLOR, UNSURE_TOP_COLOR, X_RANGE, Y_TOP, ProbabilityBars
+from .probability_bars import TOP_COLOR, UNSURE_TOP_COLOR, ProbabilityChart
 
 READ_INTERVAL_MS = 50
 DISAGREE_STYLE = "color: #c0392b; font-weight: bold;"
@@ -54,15 +53,12 @@ class CompareChart(QWidget):
         layout.addLayout(row)
         self.verdict = QLabel("", objectName="compare_verdict", wordWrap=True)
         layout.addWidget(self.verdict)
-        self.plot = pg.PlotWidget()
+        self.plot = ProbabilityChart()  # the same chart as the pad's, for the second model
         self.plot.setObjectName("compare_plot")
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideAxis("left")
-        self.plot.setXRange(*X_RANGE, padding=0)
-        self.plot.setYRange(0, Y_TOP, padding=0)
-        self.plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
-        self.bars = ProbabilityBars()
-        self.plot.addItem(self.bars)
+        self.plot.setAccessibleName("The second model's probabilities")
+        self.plot.setToolTip("The second model's probability for each digit")
+        self.plot.setMaximumHeight(260)
+        self.bars = self.plot.bars
         layout.addWidget(self.plot, 1)
 
     # --- the second model -------------------------------------------------------------------
