@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ...core import nearest
 from ...core.datasets import DataError, load_dataset
+from .canvas import image_to_pixmap
 
 K = 8
 QUERY_INTERVAL_MS = 100  # at most 10 queries a second, behind the pad's reading
@@ -32,13 +33,6 @@ def index_cache_dir() -> Path:
 def index_dataset(checkpoint) -> str:
     """Which training set the examples come from: the one of the model's input size."""
     return "usps" if checkpoint.input_size == 16 else "mnist"
-
-
-def _pixmap(image: np.ndarray, size: int) -> QPixmap:
-    grey = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
-    qimage = QImage(grey.data, grey.shape[1], grey.shape[0], grey.strides[0], QImage.Format.Format_Grayscale8)
-    return QPixmap.fromImage(qimage.copy()).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                                                   Qt.TransformationMode.FastTransformation)
 
 
 class NearestExamples(QWidget):
@@ -153,7 +147,7 @@ class NearestExamples(QWidget):
         mean, std = predictor.mean, predictor.std
         self.neighbours = self.index.query(predictor.model, prediction.prepared.image, mean, std, K)
         for button, neighbour in zip(self.buttons, self.neighbours):
-            button.setIcon(_pixmap(self.images[neighbour.index] / 255.0, THUMB_PX))
+            button.setIcon(image_to_pixmap(self.images[neighbour.index], THUMB_PX))
             button.setText(f"{neighbour.label}  ·  {neighbour.similarity:.2f}")
             button.setEnabled(True)
         self.examplesShown.emit(self.neighbours)

@@ -38,6 +38,7 @@ class ReadingTimeline(QWidget):
         self.setObjectName("reading_timeline")
         self.context = context
         self.timeline: replay.Timeline | None = None
+        self._inputs: list = []  # per step of the timeline: the network's input image, or None
         self._pending: list | None = None  # the computation in progress: (predictor, steps, partial results)
         self._rest = QTimer(self, singleShot=True, interval=REST_MS, timeout=self._start_computing)
         self._compute = QTimer(self, interval=STEP_INTERVAL_MS, timeout=self._compute_step)
@@ -150,6 +151,8 @@ class ReadingTimeline(QWidget):
         self._compute.stop()
         self._pending = None
         probabilities, digits = replay.read_all(predictor, readings)
+        # What the network saw at each step, kept so that scrubbing reads nothing again.
+        self._inputs = [r.prepared.image if r.prepared is not None else None for r in readings]
         self._show(replay.Timeline(inks, times, probabilities, digits, tuple(partials), kind))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -198,12 +201,7 @@ class ReadingTimeline(QWidget):
 
     def _show_step(self, step: int) -> None:
         timeline = self.timeline
-        partial = timeline.partials[step]
-        if timeline.kind == "strokes":
-            prepared = self.context.model.predictor.predict_strokes(partial).prepared if self.context.model.predictor else None
-            image = prepared.image if prepared is not None else None
-        else:
-            image = partial
+        image = self._inputs[step]
         self.preview_image.setImage(np.zeros((28, 28), np.float32) if image is None else image, levels=(0, 1))
         digit = timeline.readings[step]
         score = "" if digit is None else f" ({np.nan_to_num(timeline.probabilities[step]).max() * 100:.0f}%)"
