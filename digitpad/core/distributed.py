@@ -92,5 +92,9 @@ class Group:
         return load()
 
     def close(self) -> None:
+        """Leave the group together: the other ranks wait here while rank 0 evaluates and saves.
+        A rank that tore its group down alone aborted in gloo ("terminate called without an active
+        exception"), seen when the machine was busy."""
         if self.active and dist.is_initialized():
+            dist.barrier()
             dist.destroy_process_group()
