@@ -66,11 +66,11 @@ def load_data(name: str, root, download: bool = True):
         bar.close()
 
 
-def resolve_model(path) -> Path:
-    """The checkpoint a command reads: ``path``, else the shipped model."""
+def resolve_model(path, alphabet: str = "digits") -> Path:
+    """The checkpoint a command reads: ``path``, else the shipped model for ``alphabet``."""
     from ..core.inference import default_model_path
 
-    return Path(path) if path else default_model_path()
+    return Path(path) if path else default_model_path(alphabet)
 
 
 def stop_on_interrupt(control):

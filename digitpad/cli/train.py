@@ -117,7 +117,10 @@ def initial_weights(path, config) -> dict:
     from ..core.checkpoints import load_checkpoint
 
     checkpoint = load_checkpoint(path)
-    if checkpoint.arch != config.model:  # other shapes (width=...) fail when the weights are loaded
+    # A digits model may start a joint one (models.adapt_state); other shapes (width=...) fail when
+    # the weights are loaded.
+    starts_joint = checkpoint.arch == "digitpad" and config.model == "digitpad-joint"
+    if checkpoint.arch != config.model and not starts_joint:
         raise CliError(f"--init {path} is a {checkpoint.arch} model; this run trains {config.model}")
     return {"init_state": checkpoint.state, "normalization": checkpoint.normalization}
 
@@ -193,7 +196,7 @@ def add_commands(commands) -> None:
     """Add ``train`` to the ``digitpad`` parser."""
     train = commands.add_parser("train", help="train a model and save a checkpoint")
     train.add_argument("--preset", help="start from a named recipe (see `digitpad models`)")
-    train.add_argument("--dataset", choices=["mnist", "usps", "usps-seed", "personal", "pen", "mnist+pen"])
+    train.add_argument("--dataset", choices=["mnist", "usps", "usps-seed", "personal", "pen", "mnist+pen", "letters", "digits+letters"])
     train.add_argument("--model", help="architecture name (see `digitpad models`)")
     train.add_argument("--model-arg", action="append", metavar="KEY=JSON", help="architecture argument, e.g. width=48")
     for flag, (field, kind, text) in TRAIN_FLAGS.items():

@@ -23,12 +23,12 @@ from safetensors.numpy import save as save_safetensors_bytes
 
 from .. import __version__
 from .atomic import atomic_write
+from .alphabets import DIGITS, alphabets_of
 from .models import MODELS, build_model
 
 FORMAT = "digitpad-checkpoint"
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024  # refuse absurd files before reading them into memory
-DIGITS = tuple("0123456789")
 # The pad prepares drawings at these sizes (MNIST's 28x28 and USPS's 16x16): a model for any
 # other input size could not read them.
 READABLE_INPUT_SIZES = (28, 16)
@@ -53,6 +53,18 @@ class Checkpoint:
     def classes(self) -> tuple[str, ...]:
         """The labels of the model's outputs, in order (digits unless the metadata says otherwise)."""
         return tuple(str(c) for c in self.meta.get("classes") or DIGITS)
+
+    @property
+    def alphabets(self) -> tuple[str, ...]:
+        """What the model can read: ("digits",), ("letters",) or ("digits", "letters", "both")."""
+        return alphabets_of(self.classes)
+
+    def calibration(self, alphabet: str) -> tuple[float, float]:
+        """(temperature, unsure threshold) for reading ``alphabet``; a one-alphabet model's own."""
+        fitted = (self.meta.get("calibration") or {}).get(alphabet)
+        if fitted:
+            return float(fitted["temperature"]), float(fitted["threshold"])
+        return float(self.meta.get("temperature", 1.0)), float(self.meta.get("threshold", 0.5))
 
     @property
     def normalization(self) -> tuple[float, float]:
@@ -192,10 +204,10 @@ def _check_readable(path: Path, checkpoint: Checkpoint, model: torch.nn.Module) 
         raise CheckpointError(f"{path}: a model for {size}x{size} inputs; digitpad prepares drawings at "
                               f"{' or '.join(f'{s}x{s}' for s in READABLE_INPUT_SIZES)}")
     classes = checkpoint.classes
-    if classes != DIGITS:
+    if not checkpoint.alphabets:
         shown = "".join(classes[:12]) + ("…" if len(classes) > 12 else "")
         raise CheckpointError(f"{path}: a model for {len(classes)} classes ({shown}); this digitpad reads "
-                              "the digits 0-9 only")
+                              "the digits 0-9, the letters a-z A-Z, or both")
     with torch.no_grad():
         outputs = model(torch.zeros(1, 1, size, size)).shape[-1]
     if outputs != len(classes):

@@ -42,6 +42,7 @@ from digitpad.core.download import (
 __all__ = [
     "DATASETS",
     "PEN_DATASETS",
+    "LETTER_DATASETS",
     "ChecksumError",
     "CorruptDataError",
     "DataError",
@@ -99,6 +100,8 @@ class DigitData:
     # train_images when present: a random slice would put a writer's digits on both sides.
     val_images: np.ndarray | None = None
     val_labels: np.ndarray | None = None
+    # What the labels name: label i is classes[i] (alphabets.DIGITS, LETTERS or DIGITS_AND_LETTERS).
+    classes: tuple[str, ...] = tuple("0123456789")
 
 
 def _remote(name: str, sha256: str, size: int, bases: tuple[str, ...]) -> RemoteFile:
@@ -177,6 +180,8 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 # Datasets built from pen strokes by core.pen rather than read from image files.
 PEN_DATASETS = ("pen", "mnist+pen")
+# Pen letters (core.letters), alone or beside the mnist+pen digits.
+LETTER_DATASETS = ("letters", "digits+letters")
 
 
 # --------------------------------------------------------------------------- locations
@@ -563,6 +568,10 @@ def load_dataset(
         from .pen import load_pen_dataset  # imports this module: import it only when asked
 
         return load_pen_dataset(name.lower(), root, download=download, progress=progress)
+    if name.lower() in LETTER_DATASETS:
+        from .letters import load_letter_dataset
+
+        return load_letter_dataset(name.lower(), root, download=download, progress=progress)
     info = _info(name)
     folder = ensure_dataset(info.name, root, download=download, progress=progress)
     paths = [folder / f.name for f in info.files]

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from . import preprocess
-from .checkpoints import Checkpoint
+from .alphabets import DIGITS, alphabets_of, case_insensitive_equal, class_indices, reading_scores
+from .checkpoints import Checkpoint, CheckpointError
 from .inference import batched_logits, select_device, spec_for_input_size
 from .metrics import confusion_matrix
 
@@ -16,10 +17,23 @@ from .metrics import confusion_matrix
 @dataclass(frozen=True)
 class EvalResult:
     accuracy: float
-    confusion: np.ndarray  # (10, 10) rows = true digit
-    probabilities: np.ndarray  # (n, 10) calibrated
+    confusion: np.ndarray  # (classes, classes) rows = true class
+    probabilities: np.ndarray  # (n, classes) calibrated
     labels: np.ndarray  # (n,)
     threshold: float
+    classes: tuple[str, ...] = DIGITS  # what the label indices name
+
+    @property
+    def alphabet(self) -> str:
+        return alphabets_of(self.classes)[-1]
+
+    @property
+    def case_insensitive_accuracy(self) -> float:
+        """Letters read right in either case (equal to ``accuracy`` for digits)."""
+        if not len(self.labels):
+            return float("nan")
+        names = np.asarray(self.classes)
+        return float(case_insensitive_equal(names[self.labels], names[self.predicted]).mean())
 
     @property
     def predicted(self) -> np.ndarray:
@@ -35,7 +49,11 @@ class EvalResult:
 
     @property
     def confident_fraction(self) -> float:
-        return float((self.probabilities.max(1) >= self.threshold).mean()) if len(self.labels) else 0.0
+        """Share of the images the pad would read without saying unsure (letters case-merged)."""
+        if not len(self.labels):
+            return 0.0
+        scores, _ = reading_scores(self.classes, self.probabilities)
+        return float((scores >= self.threshold).mean())
 
     def to_json(self) -> dict:
         return {
@@ -44,6 +62,11 @@ class EvalResult:
             "count": int(len(self.labels)),
             "confident_fraction": self.confident_fraction,
             "confusion": self.confusion.tolist(),
+            **({} if self.classes == DIGITS else {
+                "alphabet": self.alphabet,
+                "classes": list(self.classes),
+                "case_insensitive_accuracy": self.case_insensitive_accuracy,
+            }),
         }
 
 
@@ -60,9 +83,16 @@ def fit_to_model(images_u8: np.ndarray, spec: preprocess.InputSpec) -> np.ndarra
 
 @torch.no_grad()
 def evaluate_checkpoint(
-    checkpoint: Checkpoint, images_u8: np.ndarray, labels: np.ndarray, device: str = "cpu", progress=None
+    checkpoint: Checkpoint, images_u8: np.ndarray, labels: np.ndarray, device: str = "cpu", progress=None,
+    classes: tuple[str, ...] = DIGITS,
 ) -> EvalResult:
-    """Accuracy, confusion and calibrated probabilities of ``checkpoint`` on ``images_u8`` (n, s, s)."""
+    """Accuracy, confusion and calibrated probabilities of ``checkpoint`` on ``images_u8`` (n, s, s),
+    whose ``labels`` index ``classes`` (digits, letters or both): the model reads that alphabet."""
+    alphabet = alphabets_of(tuple(classes))[-1] if alphabets_of(tuple(classes)) else None
+    if alphabet not in checkpoint.alphabets:
+        raise CheckpointError(f"this model reads {' and '.join(checkpoint.alphabets)}; the test set is "
+                              f"{alphabet or f'{len(classes)} classes'}")
+    columns = torch.from_numpy(class_indices(checkpoint.classes, alphabet))
     device = select_device(device)
     model = checkpoint.build_model().to(device)
     mean, std = checkpoint.normalization
@@ -77,15 +107,16 @@ def evaluate_checkpoint(
         chunks.append(batched_logits(model, images[start : start + step].to(device), mean, std))
         if progress:
             progress(min(start + step, len(images)), len(images))
-    logits = torch.cat(chunks) if chunks else torch.empty(0, 10)
-    temperature = float(checkpoint.meta.get("temperature", 1.0))
+    logits = torch.cat(chunks)[:, columns.to(device)] if chunks else torch.empty(0, len(classes))
+    temperature, threshold = checkpoint.calibration(alphabet)
     probs = torch.softmax(logits.float() / temperature, 1).cpu().numpy()
     labels = np.asarray(labels, np.int64)
     predicted = probs.argmax(1)
     return EvalResult(
         float((predicted == labels).mean()) if len(labels) else float("nan"),
-        confusion_matrix(labels, predicted),
+        confusion_matrix(labels, predicted, len(classes)),
         probs,
         labels,
-        float(checkpoint.meta.get("threshold", 0.5)),
+        threshold,
+        tuple(classes),
     )

@@ -11,11 +11,13 @@ import numpy as np
 import torch
 
 from . import preprocess
+from .alphabets import case_merged_reading, class_indices, classes_of
 from .checkpoints import Checkpoint, load_checkpoint
 from .metrics import ink_aspect_ratios
 from .models import capture_activations, inference_copy
 
 DEFAULT_MODEL_NAME = "default.safetensors"
+LETTERS_MODEL_NAME = "letters.safetensors"
 # For checkpoints that predate the "max_aspect" metadata: the 99.9th percentile of the ink
 # width/height of MNIST's 60,000 training digits (metrics.max_aspect_ratio).
 DEFAULT_MAX_ASPECT = 1.67
@@ -30,8 +32,9 @@ def resources_dir() -> Path:
     return Path(str(importlib.resources.files("digitpad.resources")))
 
 
-def default_model_path() -> Path:
-    return resources_dir() / "models" / DEFAULT_MODEL_NAME
+def default_model_path(alphabet: str = "digits") -> Path:
+    """The shipped model: the digits model, or for letters and both the joint digits-and-letters one."""
+    return resources_dir() / "models" / (DEFAULT_MODEL_NAME if alphabet == "digits" else LETTERS_MODEL_NAME)
 
 
 def select_device(preference: str = "auto") -> torch.device:
@@ -60,11 +63,13 @@ def available_devices() -> list[str]:
 
 @dataclass(frozen=True)
 class Prediction:
-    probabilities: np.ndarray | None  # (10,) float32 summing to 1; None when the input is empty
-    digit: int | None  # best guess, also when unsure; None when empty
-    confident: bool  # calibrated max probability above the checkpoint's threshold
-    score: float  # calibrated max probability (0 when empty)
+    probabilities: np.ndarray | None  # (classes,) float32 summing to 1; None when the input is empty
+    digit: int | None  # index of the best class (the digit itself when reading digits); None when empty
+    confident: bool  # calibrated score above the checkpoint's threshold, and a plausible shape
+    score: float  # calibrated probability of what is shown (0 when empty)
     prepared: preprocess.Prepared  # exactly what was fed to the model
+    label: str | None = None  # the best class as text: "7", "a", "Q"
+    shown: str | None = None  # what the pad shows: the label, or "o/O" when the two cases are not told apart
 
     @property
     def empty(self) -> bool:
@@ -94,24 +99,36 @@ class Predictor:
     ink no wider than ``max_aspect`` times its height (``metrics.max_aspect_ratio``).
     """
 
-    def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu"):
+    def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu", alphabet: str | None = None):
         self.checkpoint = checkpoint
+        alphabet = alphabet or checkpoint.alphabets[0]
+        if alphabet not in checkpoint.alphabets:
+            raise ValueError(f"{self.name} reads {' and '.join(checkpoint.alphabets)}, not {alphabet}")
+        self.alphabet = alphabet
+        self.classes = classes_of(alphabet)
+        columns = class_indices(checkpoint.classes, alphabet)
+        # None when the model's outputs are exactly the alphabet: no gather on every frame.
+        self.columns = None if np.array_equal(columns, np.arange(len(checkpoint.classes))) else columns
         self.device = torch.device(device)
         self.model = checkpoint.build_model().to(self.device).eval()  # for the viewers' hooks
         # What reads the pad on every frame: BatchNorm folded in, Dropout gone. Measured on the CPU
         # for a batch of one between other work (cold caches): 1.1 ms against 1.4 ms.
         self.reader = inference_copy(self.model)
         self.mean, self.std = checkpoint.normalization
-        self.temperature = float(checkpoint.meta.get("temperature", 1.0))
-        self.threshold = float(checkpoint.meta.get("threshold", 0.5))
+        self.temperature, self.threshold = checkpoint.calibration(alphabet)
         self.max_aspect = float(checkpoint.meta.get("max_aspect", DEFAULT_MAX_ASPECT))
         self.spec = preprocess.spec_for(checkpoint.meta.get("dataset", "mnist"))
         if self.spec.size != checkpoint.input_size:
             self.spec = spec_for_input_size(checkpoint.input_size)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, device="cpu") -> "Predictor":
-        return cls(load_checkpoint(path), device)
+    def from_file(cls, path: str | os.PathLike, device="cpu", alphabet: str | None = None) -> "Predictor":
+        return cls(load_checkpoint(path), device, alphabet)
+
+    @property
+    def branch(self) -> str:
+        """Which network of a joint model the viewers look inside: the letters' when reading letters."""
+        return "letters" if self.alphabet == "letters" else "digits"
 
     @property
     def name(self) -> str:
@@ -125,8 +142,11 @@ class Predictor:
 
     @torch.inference_mode()
     def probabilities(self, image: np.ndarray) -> np.ndarray:
-        """Calibrated class probabilities (10,) for one prepared image (s, s) in [0, 1]."""
-        logits = self.reader(self._tensor(image))[0].double().cpu().numpy() / self.temperature
+        """Calibrated probabilities of the alphabet's classes for one prepared image (s, s) in [0, 1]."""
+        logits = self.reader(self._tensor(image))[0].double().cpu().numpy()
+        if self.columns is not None:
+            logits = logits[self.columns]
+        logits = logits / self.temperature
         exp = np.exp(logits - logits.max())
         return (exp / exp.sum()).astype(np.float32)
 
@@ -134,9 +154,10 @@ class Predictor:
         if prepared.empty or prepared.image is None:
             return Prediction(None, None, False, 0.0, prepared)
         probs = self.probabilities(prepared.image)
-        digit = int(probs.argmax())
-        score = float(probs[digit])
-        return Prediction(probs, digit, score >= self.threshold and self.plausible_shape(prepared.image), score, prepared)
+        best = int(probs.argmax())
+        shown, score = case_merged_reading(self.classes, probs)
+        confident = score >= self.threshold and self.plausible_shape(prepared.image)
+        return Prediction(probs, best, confident, score, prepared, self.classes[best], shown)
 
     def plausible_shape(self, image: np.ndarray) -> bool:
         """False for ink much wider than any training digit (two digits side by side, a dash)."""
@@ -154,7 +175,7 @@ class Predictor:
     @torch.inference_mode()
     def activations(self, image: np.ndarray) -> dict[str, np.ndarray]:
         """Each feature layer's maps (channels, h, w) for one prepared image, via forward hooks."""
-        _, captured = capture_activations(self.model, self._tensor(image))
+        _, captured = capture_activations(self.model, self._tensor(image), self.branch)
         return {name: act[0].float().contiguous().cpu().numpy() for name, act in captured.items() if act.dim() == 4}
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
@@ -71,13 +72,23 @@ def _side_after(size: int, *ops: tuple[str, int]) -> int:
     hidden=256,
     dropout=0.3,
 )
-def digitpad_net(input_size: int, width: int, hidden: int, dropout: float) -> nn.Module:
+def digitpad_net(input_size: int, width: int, hidden: int, dropout: float, num_classes: int = NUM_CLASSES) -> nn.Module:
     # Designed for accuracy per CPU-second: wide enough to reach 99.6%+ with augmentation, with the
     # expensive 3x3 convolutions only at 12x12 and below.
+    # Flat, as checkpoints have always named its tensors ("0.weight" ... "12.bias").
+    return nn.Sequential(*first_block(width), *digitpad_trunk(input_size, width, hidden, dropout, num_classes))
+
+
+def first_block(width: int) -> nn.Sequential:
+    """The first layer: conv5 + BatchNorm + ReLU (one module, so a joint model can share it)."""
+    return nn.Sequential(*_conv_bn_relu(1, width, 5))
+
+
+def digitpad_trunk(input_size: int, width: int, hidden: int, dropout: float, num_classes: int) -> list[nn.Module]:
+    """Everything after the first layer, down to the class logits."""
     # The first 3x3 convolution is padded, so only the second one shrinks the map.
     side = _side_after(input_size, ("conv", 5), ("pool", 2), ("conv", 3), ("pool", 2))
-    return nn.Sequential(
-        *_conv_bn_relu(1, width, 5),
+    return [
         nn.MaxPool2d(2),
         *_conv_bn_relu(width, 2 * width, 3, padding=1),
         *_conv_bn_relu(2 * width, 2 * width, 3),
@@ -87,8 +98,112 @@ def digitpad_net(input_size: int, width: int, hidden: int, dropout: float) -> nn
         nn.BatchNorm1d(hidden),
         nn.ReLU(),
         nn.Dropout(dropout),
-        nn.Linear(hidden, NUM_CLASSES),
-    )
+        nn.Linear(hidden, num_classes),
+    ]
+
+
+class JointNet(nn.Module):
+    """The torch tutorial's idea for going further: a digit network and a letter network whose
+    first layer is one module (the same parameters, not a copy), trained jointly.
+
+    ``forward`` returns both heads' logits side by side, digits first: (n, 10 + 52), in the order
+    of ``alphabets.DIGITS_AND_LETTERS``. Each head is trained with its own cross-entropy on its own
+    examples (``head_loss``); ``both_weight`` adds a cross-entropy over all 62 logits so the two
+    heads' logits are comparable and the model can also read "both" alphabets at once.
+    With ``shared=False`` each network has its own first layer: the control the experiment needs.
+    """
+
+    def __init__(self, input_size: int, width: int, hidden: int, dropout: float, digit_classes: int,
+                 letter_classes: int, shared: bool, both_weight: float):
+        super().__init__()
+        self.digit_classes, self.both_weight = digit_classes, both_weight
+        self.shared = first_block(width) if shared else None
+        self.digits = nn.Sequential(*([] if shared else first_block(width)),
+                                    *digitpad_trunk(input_size, width, hidden, dropout, digit_classes))
+        self.letters = nn.Sequential(*([] if shared else first_block(width)),
+                                     *digitpad_trunk(input_size, width, hidden, dropout, letter_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.shared is not None:
+            x = self.shared(x)
+        return torch.cat([self.digits(x), self.letters(x)], dim=1)
+
+    def is_digit(self, labels: torch.Tensor) -> torch.Tensor:
+        return labels < self.digit_classes
+
+    def within_alphabet(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The logits with the other alphabet's classes far below the rest: softmax then reads each example
+        with the head of its own alphabet (what "digits" and "letters" mode show)."""
+        digit_rows = self.is_digit(labels)[:, None]
+        digit_cols = torch.arange(logits.shape[1], device=logits.device)[None] < self.digit_classes
+        # Far below any real logit but finite: a temperature fit divides and differentiates these.
+        return logits.masked_fill(digit_rows != digit_cols, -1e4)
+
+    def head_loss(self, logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+        """Mean over the batch of each example's cross-entropy under its own head (+ the 62-way term)."""
+        digit = self.is_digit(labels)
+        total = logits.new_zeros(())
+        split = self.digit_classes
+        if digit.any():
+            total = total + F.cross_entropy(logits[digit, :split], labels[digit], label_smoothing=label_smoothing,
+                                            reduction="sum")
+        if (~digit).any():
+            total = total + F.cross_entropy(logits[~digit, split:], labels[~digit] - split,
+                                            label_smoothing=label_smoothing, reduction="sum")
+        loss = total / max(1, len(labels))
+        if self.both_weight:
+            loss = loss + self.both_weight * F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+        return loss
+
+
+@register(
+    "digitpad-joint",
+    "Digits and letters: two digitpad networks (10 and 52 classes) sharing one first layer, trained jointly",
+    width=32,
+    hidden=256,
+    dropout=0.3,
+    digit_classes=10,
+    letter_classes=52,
+    shared=True,
+    both_weight=0.5,
+)
+def digitpad_joint(input_size: int, **args) -> nn.Module:
+    return JointNet(input_size, **args)
+
+
+def adapt_state(model: nn.Module, state: dict) -> dict:
+    """``state`` made to fit ``model``: a digitpad (digits) checkpoint starts a joint model as its
+    shared first layer and *both* networks after it (the letters learn on top of digit features),
+    all but the letter head's last layer, whose shape differs and which keeps ``model``'s own
+    initialisation. Any other state is returned as it is (and must fit exactly)."""
+    if not isinstance(model, JointNet) or model.shared is None or "shared.0.weight" in state:
+        return state
+    first = len(first_block(1))  # the flat digits net's first-layer modules: conv, BN, ReLU
+    mapped = dict(model.state_dict())
+    for key, value in state.items():
+        index, _, rest = key.partition(".")
+        if int(index) < first:
+            mapped[f"shared.{key}"] = value
+            continue
+        for branch in ("digits", "letters"):
+            name = f"{branch}.{int(index) - first}.{rest}"
+            if name in mapped and tuple(mapped[name].shape) == tuple(value.shape):
+                mapped[name] = value
+    return mapped
+
+
+def is_joint(model: nn.Module) -> bool:
+    return isinstance(model, JointNet)
+
+
+def within_alphabet(model: nn.Module, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Each example's logits as its own alphabet's head reads them (unchanged for one-head models)."""
+    return model.within_alphabet(logits, labels) if isinstance(model, JointNet) else logits
+
+
+def shared_first_layer(model: nn.Module) -> nn.Module | None:
+    """The first layer that several heads share, or None for a single-head model."""
+    return getattr(model, "shared", None)
 
 
 @register("lenet5", "LeNet-5 (LeCun 1998): conv5-6, avg-pool, conv5-16, avg-pool, dense 120-84-10, tanh")
@@ -251,16 +366,18 @@ def first_layer_kernels(model: nn.Module) -> torch.Tensor:
     return conv.weight.detach().to("cpu", torch.float32)[:, 0].clone()
 
 
-def feature_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+def feature_layers(model: nn.Module, branch: str | None = None) -> list[tuple[str, nn.Module]]:
     """The layers whose outputs are spatial feature maps worth showing: each conv block's output.
 
     For a conv -> (BN) -> activation -> (pool) chain that is the activation, i.e. what the next
     layer sees before pooling; named after the convolution that feeds it (``conv1``, ``conv2``...).
+    For the joint model, ``branch`` ("digits" or "letters", default digits) picks the network after
+    the shared first layer.
     """
     layers: list[tuple[str, nn.Module]] = []
     seen_conv = 0
     pending = False
-    for _, module in model.named_modules():
+    for _, module in _branch_modules(model, branch):
         if isinstance(module, nn.Conv2d):
             seen_conv += 1
             pending = True
@@ -274,12 +391,21 @@ def feature_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return layers
 
 
+def _branch_modules(model: nn.Module, branch: str | None) -> list[tuple[str, nn.Module]]:
+    if not isinstance(model, JointNet):
+        return list(model.named_modules())
+    branch = branch or "digits"
+    keep = ("shared.", f"{branch}.")
+    return [(name, m) for name, m in model.named_modules() if name.startswith(keep)]
+
+
 @torch.no_grad()
-def capture_activations(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def capture_activations(model: nn.Module, x: torch.Tensor, branch: str | None = None
+                        ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Run ``model`` on ``x`` and return (logits, {layer name: activation}) via forward hooks."""
     captured: dict[str, torch.Tensor] = {}
     handles = []
-    for name, module in feature_layers(model):
+    for name, module in feature_layers(model, branch):
         def hook(_module, _inputs, output, name=name):
             # ReLU modules may be reused in-place later in some nets: clone to keep this snapshot.
             captured[name] = output.detach().clone()
@@ -294,17 +420,25 @@ def capture_activations(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor
 
 
 def inference_copy(model: nn.Module) -> nn.Module:
-    """An eval-mode copy of ``model`` for reading only: in a Sequential, each BatchNorm is folded
-    into the convolution or linear layer before it and Dropout is dropped.
+    """An eval-mode copy of ``model`` for reading only: in each Sequential (the model itself, or
+    its child Sequentials, as in the joint model), each BatchNorm is folded into the convolution or
+    linear layer before it and Dropout is dropped.
 
     Same outputs (to float rounding), fewer operators: a batch of one spends most of its time
-    dispatching operators, not computing. Other models are copied unchanged.
+    dispatching operators, not computing.
     """
     model = copy.deepcopy(model).eval()
-    if not isinstance(model, nn.Sequential):
-        return model
+    if isinstance(model, nn.Sequential):
+        return _folded(model)
+    for name, child in list(model.named_children()):
+        if isinstance(child, nn.Sequential):
+            setattr(model, name, _folded(child))
+    return model
+
+
+def _folded(sequence: nn.Sequential) -> nn.Sequential:
     kept: list[nn.Module] = []
-    for layer in model:
+    for layer in sequence:
         previous = kept[-1] if kept else None
         if isinstance(layer, nn.BatchNorm2d) and isinstance(previous, nn.Conv2d):
             kept[-1] = fuse_conv_bn_eval(previous, layer)

@@ -70,9 +70,11 @@ class LoadReport:
 
 
 # --- Loading ---------------------------------------------------------------------------------------
-def _checked_record(label: str, writer, source: str, site: str, strokes: list, report: LoadReport) -> PenDigit | None:
-    """The record as a PenDigit, or None (counted in ``report``) when it cannot be a digit drawing."""
-    if label not in LABELS:
+def _checked_record(label: str, writer, source: str, site: str, strokes: list, report: LoadReport,
+                    labels: Sequence[str] = LABELS) -> PenDigit | None:
+    """The record as a PenDigit (its label the index in ``labels``), or None (counted in ``report``)
+    when it cannot be a drawing of one of ``labels``."""
+    if label not in labels:
         report.skipped[UNKNOWN_LABEL] += 1
         return None
     if writer is None:
@@ -86,7 +88,7 @@ def _checked_record(label: str, writer, source: str, site: str, strokes: list, r
         report.skipped[SINGLE_POINT] += 1
         return None
     report.read += 1
-    return PenDigit(int(label), str(writer), source, site, kept)
+    return PenDigit(labels.index(label), str(writer), source, site, kept)
 
 
 _SEGMENT_LABEL = re.compile(r'"([^"]*)"')
@@ -148,8 +150,10 @@ def _add_point(record: dict, fields: list[str]) -> None:
         record["broken"] = True
 
 
-def parse_unipen_jsonl(lines: Iterable[str], report: LoadReport | None = None) -> list[PenDigit]:
-    """Digits from the UNIPEN JSON-lines conversion: ``{"label", "site", "writer", "strokes"}`` a line."""
+def parse_unipen_jsonl(lines: Iterable[str], report: LoadReport | None = None,
+                       labels: Sequence[str] = LABELS) -> list[PenDigit]:
+    """Drawings from the UNIPEN JSON-lines conversion: ``{"label", "site", "writer", "strokes"}`` a
+    line; ``labels`` are the classes to keep (digits; the letters loader passes its own)."""
     report = report if report is not None else LoadReport(UNIPEN_SOURCE)
     digits = []
     for line in lines:
@@ -159,7 +163,7 @@ def parse_unipen_jsonl(lines: Iterable[str], report: LoadReport | None = None) -
         if record is None:
             report.skipped[BROKEN] += 1
             continue
-        digit = _checked_record(*record, report=report)
+        digit = _checked_record(*record, report=report, labels=labels)
         if digit is not None:
             digits.append(digit)
     return digits
@@ -184,13 +188,13 @@ def read_pendigits(path: str | Path) -> tuple[list[PenDigit], LoadReport]:
         return parse_pendigits(handle, report), report
 
 
-def read_unipen(path: str | Path) -> tuple[list[PenDigit], LoadReport]:
+def read_unipen(path: str | Path, labels: Sequence[str] = LABELS, what: str = "digits") -> tuple[list[PenDigit], LoadReport]:
     report = LoadReport(UNIPEN_SOURCE)
     try:
         with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
-            return parse_unipen_jsonl(handle, report), report
+            return parse_unipen_jsonl(handle, report, labels), report
     except (OSError, EOFError, zlib.error) as error:
-        raise DataError(f"{path}: cannot read the UNIPEN digits: {error}") from error
+        raise DataError(f"{path}: cannot read the UNIPEN {what}: {error}") from error
 
 
 # --- Drawing them as people draw on the pad ---------------------------------------------------------

@@ -41,10 +41,10 @@ USPS_SPEC = InputSpec(16, 16, "box")  # USPS digits fill their frame
 
 def spec_for(dataset: str) -> InputSpec:
     """The input spec of a dataset name: "mnist", "usps", "usps-seed", "personal", "pen" or
-    "mnist+pen" (personal and pen digits are drawn into MNIST's frame; the torch tutorial's USPS
+    "mnist+pen", "letters" or "digits+letters" (personal and pen drawings are drawn into MNIST's frame; the torch tutorial's USPS
     sheets hold USPS digits, which fill their frame)."""
     specs = {"mnist": MNIST_SPEC, "usps": USPS_SPEC, "usps-seed": USPS_SPEC, "personal": MNIST_SPEC,
-             "pen": MNIST_SPEC, "mnist+pen": MNIST_SPEC}
+             "pen": MNIST_SPEC, "mnist+pen": MNIST_SPEC, "letters": MNIST_SPEC, "digits+letters": MNIST_SPEC}
     try:
         return specs[dataset.strip().lower()]
     except KeyError:

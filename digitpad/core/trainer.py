@@ -7,6 +7,7 @@ and stop come from another thread through ``RunControl`` and take effect within 
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 import time
@@ -37,7 +38,8 @@ from .events import (
 )
 from .inference import batched_logits, normalize, select_device
 from .metrics import confidence_threshold, confusion_matrix, fit_temperature, max_aspect_ratio, misclassified
-from .models import build_model, first_layer_kernels, parameter_count
+from .alphabets import DIGITS, DIGITS_AND_LETTERS, alphabets_of, case_insensitive_equal, class_indices, classes_of, reading_scores
+from .models import MODELS, adapt_state, build_model, first_layer_kernels, is_joint, parameter_count, shared_first_layer, within_alphabet
 from .recipe import epoch_order, input_stats, lr_factor, momentum_at, parameter_groups, set_momentum, training_loss
 
 REPORT_INTERVAL_S = 0.05  # at most ~20 StepsEnded a second: cheap for any receiver
@@ -207,9 +209,10 @@ class Trainer:
 
         train, val, test = self._prepare_data()
         size = train.images.shape[-1]
-        model = build_model(cfg.model, input_size=size, **cfg.model_args).to(self.device)
+        model = build_model(cfg.model, input_size=size, **self._model_args()).to(self.device)
         if self.init_state is not None:
-            model.load_state_dict({k: torch.as_tensor(v) for k, v in self.init_state.items()})
+            state = adapt_state(model, {k: torch.as_tensor(v) for k, v in self.init_state.items()})
+            model.load_state_dict(state)
         channels_last = self.device.type == "cpu"  # measured: ~25% faster convolutions on CPU
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -259,7 +262,7 @@ class Trainer:
                 y = train.labels[index]
 
                 logits = learner(x)
-                loss = training_loss(cfg, logits, y)
+                loss = model.head_loss(logits, y, cfg.label_smoothing) if is_joint(model) else training_loss(cfg, logits, y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.momentum_warmup_steps and step <= cfg.momentum_warmup_steps:
@@ -272,7 +275,7 @@ class Trainer:
                 detached = loss.detach()
                 losses.append(detached)
                 epoch_loss += detached
-                epoch_correct += (logits.argmax(1) == y).sum()
+                epoch_correct += (within_alphabet(model, logits.detach(), y).argmax(1) == y).sum()
                 epoch_seen += len(y)
                 now = time.perf_counter()
                 if now - last_report >= REPORT_INTERVAL_S:
@@ -319,10 +322,26 @@ class Trainer:
         model.load_state_dict({k: torch.from_numpy(v) for k, v in best["state"].items()})
         yield from self._finish(model, val, test, best, epochs_done, train_time, channels_last)
 
+    def _model_args(self) -> dict:
+        """The configured model's arguments, with the output classes the data names."""
+        cfg, classes = self.config, tuple(self.data.classes)
+        args = dict(cfg.model_args)
+        if cfg.model == "digitpad-joint":
+            if classes != DIGITS_AND_LETTERS:
+                raise ValueError(f"the joint model reads digits and letters; dataset {cfg.dataset!r} has "
+                                 f"{len(classes)} classes (train it on digits+letters)")
+        elif classes != DIGITS:
+            if "num_classes" not in inspect.signature(MODELS[cfg.model].factory).parameters:
+                raise ValueError(f"model {cfg.model!r} reads the ten digits only; {cfg.dataset!r} has "
+                                 f"{len(classes)} classes (use the digitpad model)")
+            args["num_classes"] = len(classes)
+        return args
+
     def _snapshot(self, model: torch.nn.Module, epoch: int, step: int) -> WeightsSnapshot:
         """The first layer's kernels for the viewer, and the whole model as it is now (a few MB of
         copies, four times an epoch) so a learner can re-read their drawing with it."""
-        meta = {"dataset": self.config.dataset, "normalization": [self.mean, self.std], "snapshot": [epoch, step]}
+        meta = {"dataset": self.config.dataset, "normalization": [self.mean, self.std], "snapshot": [epoch, step],
+                **self._class_meta(model)}
         checkpoint = Checkpoint.from_model(model, meta)
         checkpoint.state = {k: np.ascontiguousarray(v) for k, v in checkpoint.state.items()}
         return WeightsSnapshot(epoch, step, first_layer_kernels(model).numpy(), checkpoint)
@@ -360,7 +379,7 @@ class Trainer:
     def _evaluate_loss_accuracy(self, model, split: _Split, channels_last: bool) -> tuple[float, float]:
         if len(split) == 0:
             return float("nan"), float("nan")
-        logits = self._logits(model, split, channels_last)
+        logits = within_alphabet(model, self._logits(model, split, channels_last), split.labels)
         loss = float(F.cross_entropy(logits, split.labels))
         return loss, float((logits.argmax(1) == split.labels).float().mean())
 
@@ -372,17 +391,60 @@ class Trainer:
             name,
             float((probs.argmax(1) == labels).mean()) if len(labels) else float("nan"),
             float(F.cross_entropy(logits.float(), split.labels)) if len(labels) else float("nan"),
-            confusion_matrix(labels, probs.argmax(1)),
+            confusion_matrix(labels, probs.argmax(1), len(self.data.classes)),
             wrong,
             probs[wrong].astype(np.float32),
         )
+
+    def _class_meta(self, model) -> dict:
+        classes = tuple(self.data.classes)
+        if classes == DIGITS:
+            return {}
+        return {"classes": list(classes), "alphabets": list(alphabets_of(classes)),
+                "shared_first_layer": shared_first_layer(model) is not None}
+
+    def _alphabet_calibration(self, model, val: _Split, test: _Split, channels_last: bool) -> dict:
+        """For a model of several alphabets: a temperature and an unsure threshold per alphabet, each
+        fitted on that alphabet's validation examples as the pad reads them (letters case-merged),
+        and each alphabet's test accuracy (letters also case-insensitive)."""
+        classes = tuple(self.data.classes)
+        if alphabets_of(classes) in ((), ("digits",)) or not len(val):
+            return {}
+        val_logits, test_logits = self._logits(model, val, channels_last).cpu(), self._logits(model, test, channels_last).cpu()
+        calibration, metrics = {}, {}
+        for alphabet in alphabets_of(classes):
+            columns = torch.from_numpy(class_indices(classes, alphabet))
+            temperature, threshold = 1.0, 0.5
+            for split, logits, name in ((val, val_logits, "val"), (test, test_logits, "test")):
+                labels = split.labels.cpu()
+                rows = torch.isin(labels, columns)
+                if not rows.any():
+                    continue
+                # Within the alphabet: class k of the model is position ``where[k]`` of its columns.
+                where = torch.full((len(classes),), -1, dtype=torch.long)
+                where[columns] = torch.arange(len(columns))
+                sub_logits, sub_labels = logits[rows][:, columns].float(), where[labels[rows]]
+                if name == "val":
+                    temperature = fit_temperature(sub_logits, sub_labels)
+                probs = torch.softmax(sub_logits / temperature, 1).numpy()
+                scores, correct = reading_scores(classes_of(alphabet), probs, sub_labels.numpy())
+                if name == "val":
+                    threshold = confidence_threshold(scores, correct)
+                    calibration[alphabet] = {"temperature": temperature, "threshold": threshold}
+                else:
+                    predicted = [classes_of(alphabet)[i] for i in probs.argmax(1)]
+                    truth = [classes_of(alphabet)[i] for i in sub_labels.numpy()]
+                    metrics[f"test_{alphabet}_accuracy"] = float(np.mean([p == t for p, t in zip(predicted, truth)]))
+                    if alphabet != "digits":
+                        metrics[f"test_{alphabet}_case_insensitive"] = float(case_insensitive_equal(truth, predicted).mean())
+        return {"calibration": calibration, "alphabet_metrics": metrics}
 
     def _finish(self, model, val, test, best, epochs_done, train_time, channels_last) -> Iterator[object]:
         cfg = self.config
         temperature, threshold = 1.0, 0.5
         val_eval = None
         if len(val):
-            val_logits = self._logits(model, val, channels_last)
+            val_logits = within_alphabet(model, self._logits(model, val, channels_last), val.labels)
             temperature = fit_temperature(val_logits.cpu(), val.labels.cpu())
             val_eval = self._evaluated("val", val_logits, val, temperature)
             probs = torch.softmax(val_logits.float().cpu() / temperature, 1)
@@ -391,7 +453,8 @@ class Trainer:
             yield val_eval
         test_eval = None
         if len(test):
-            test_eval = self._evaluated("test", self._logits(model, test, channels_last), test, temperature)
+            test_logits = self._logits(model, test, channels_last)
+            test_eval = self._evaluated("test", within_alphabet(model, test_logits, test.labels), test, temperature)
             yield test_eval
 
         model = model.to(memory_format=torch.contiguous_format)
@@ -404,6 +467,8 @@ class Trainer:
                 "temperature": temperature,
                 "threshold": threshold,
                 "max_aspect": max_aspect_ratio(self.data.train_images),
+                **self._class_meta(model),
+                **self._alphabet_calibration(model, val, test, channels_last),
                 "metrics": {
                     "val_accuracy": val_eval.accuracy if val_eval else None,
                     "test_accuracy": test_eval.accuracy if test_eval else None,

@@ -62,7 +62,7 @@ def test_predict_json_lines(tmp_path, trained_checkpoint, tiny_digits, capsys):
     assert isinstance(lines[0]["digit"], int) and len(lines[0]["probabilities"]) == 10
     assert abs(sum(lines[0]["probabilities"]) - 1) < 1e-4
     assert isinstance(lines[0]["confident"], bool)
-    assert lines[1] == {"file": str(blank), "digit": None, "confident": False, "probabilities": None}
+    assert lines[1] == {"file": str(blank), "digit": None, "confident": False, "probabilities": None, "label": None}
 
 
 def test_predict_unreadable_file_fails_with_one_line(tmp_path, trained_checkpoint, capsys):
