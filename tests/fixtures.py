@@ -59,3 +59,40 @@ def real_data_root() -> Path | None:
         if (root / "mnist").is_dir() and (root / "usps").is_dir():
             return root
     return None
+
+
+def write_pen_data(root: Path, digits, monkeypatch) -> Path:
+    """A data folder ``root`` whose ``pen/`` holds ``digits`` (``core.pen.PenDigit``, y down) as the two
+    real files do: the UCI ones in ``pendigits-orig.tra``'s format, the UNIPEN ones as JSON lines,
+    both y up. The pinned checksums are pointed at these files for the test (``monkeypatch``), so the
+    whole path from ``DIGITPAD_DATA`` through the loaders and the writer split is the real one."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from digitpad.core import datasets, pen
+
+    folder = root / "pen"
+    folder.mkdir(parents=True, exist_ok=True)
+    uci = [".INCLUDE        dene.doc", '.LEXICON "0" "1" "2" "3" "4" "5" "6" "7" "8" "9"', ".HIERARCHY      DIGIT", ""]
+    unipen = []
+    for index, digit in enumerate(digits):
+        strokes = [[[float(x), -float(y)] for x, y in stroke] for stroke in digit.strokes]  # back to y up
+        if digit.source == pen.PENDIGITS_SOURCE:
+            uci += [f'.SEGMENT DIGIT    {index} ? "{digit.label}"', f".COMMENT {digit.label} {digit.writer.split('/', 1)[1]}  {index}"]
+            for stroke in strokes:
+                uci += [".PEN_DOWN", *(f" {x} {y}" for x, y in stroke), ".PEN_UP"]
+            uci += [".DT 100", ""]
+        else:
+            unipen.append(json.dumps({"label": str(digit.label), "site": digit.site, "writer": digit.writer, "strokes": strokes}))
+    uci_path = folder / pen.PENDIGITS_FILE
+    uci_path.write_text("\n".join(uci) + "\n", encoding="ascii")
+    unipen_path = folder / pen.UNIPEN_FILE
+    with gzip.open(unipen_path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(unipen) + "\n")
+    info = datasets.DATASETS["pen"]
+    (remote,) = info.files
+    pinned = dataclasses.replace(remote, sha256=hashlib.sha256(uci_path.read_bytes()).hexdigest(), size=uci_path.stat().st_size)
+    monkeypatch.setitem(datasets.DATASETS, "pen", dataclasses.replace(info, files=(pinned,)))
+    monkeypatch.setattr(pen, "UNIPEN_SHA256", hashlib.sha256(unipen_path.read_bytes()).hexdigest())
+    return root

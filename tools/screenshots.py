@@ -4,6 +4,7 @@
     xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img --dark
     xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python tools/screenshots.py docs/img --fit
     xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img --why=OTHER.safetensors
+    xvfb-run -s "-screen 0 1400x860x24" .venv/bin/python tools/screenshots.py docs/img --pen-mistakes
 
 
 Draws a digit with mouse events, shows the feature maps with the saliency overlay, trains for a
@@ -14,7 +15,9 @@ Run it with a throw-away XDG_CONFIG_HOME and DIGITPAD_HOME so your own settings 
 own) and shoots only the pad, as ``app_dark.png``. ``--fit`` shoots the first-run window as it
 opens on the display's screen (``first_run_WxH.png``). ``--why=MODEL`` shoots the Replay, Nearest
 examples and Compare models docks, comparing the pad's model with MODEL (needs MNIST for the
-nearest examples).
+nearest examples). ``--pen-mistakes`` shoots only the Mistakes viewer on the held-out pen writers
+(needs the pen digits under DIGITPAD_DATA), with its most confident mistake drawn on the pad, as
+``pen_mistakes.png``; it trains nothing.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def main() -> int:
         ensure_app().setPalette(dark_palette())
     fit = "--fit" in sys.argv
     why = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--why=")), None)
+    pen_mistakes = "--pen-mistakes" in sys.argv
     window = digitpad.create_window()
     app = QApplication.instance()
     if not fit:
@@ -112,6 +116,8 @@ def main() -> int:
         return 0
     if why:
         return shoot_why(window, why, draw_digit, pump, shot)
+    if pen_mistakes:
+        return shoot_pen_mistakes(window, pump, shot)
     shot("app")
 
     window.docks["feature_maps"].raise_()
@@ -198,6 +204,42 @@ def shoot_why(window, other_model: str, draw_digit, pump, shot) -> int:
     draw_digit(9, 4)
     pump(1.0)
     shot("compare")
+    window.close()
+    return 0
+
+
+def shoot_pen_mistakes(window, pump, shot) -> int:
+    """The Mistakes viewer on the held-out pen writers, its most confident mistake clicked: its
+    strokes on the pad, read there as the viewer says."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.move(0, 0)  # the whole window on a screen of its own size (1400x860)
+    for key in ("training", "kernels", "personal", "reading_timeline", "nearest_examples", "compare_chart"):
+        if key in window.docks:
+            window.docks[key].hide()
+    dock = window.docks["mistakes"]
+    dock.show()
+    dock.raise_()
+    window.resizeDocks([dock], [520], Qt.Orientation.Vertical)  # as tall as the pad allows: most of the matrix
+    mistakes = window.dock_widgets["mistakes"]
+    mistakes.test_set_combo.setCurrentIndex(mistakes.test_set_combo.findData("pen"))
+    deadline = time.monotonic() + 300
+    pump(1.0)
+    while time.monotonic() < deadline and (mistakes.is_busy() or mistakes.mistakes is None):
+        pump(0.3)
+        if not mistakes.is_busy() and mistakes.mistakes is None:
+            break  # no pen digits: the status line says what is missing
+    print(mistakes.status.text())
+    if mistakes.mistakes is None or not len(mistakes.shown_indices):
+        window.close()
+        return 1
+    gallery = mistakes.gallery
+    QTest.mouseClick(gallery.viewport(), Qt.MouseButton.LeftButton, pos=gallery.visualRect(mistakes.model.index(0)).center())
+    pump(1.0)
+    prediction = window.last_prediction
+    print(f"clicked {mistakes.model.index(0).data()}: the pad reads {prediction.digit} ({prediction.score * 100:.1f}%)")
+    shot("pen_mistakes")
     window.close()
     return 0
 

@@ -117,9 +117,7 @@ class Predictor:
         self.mean, self.std = checkpoint.normalization
         self.temperature, self.threshold = checkpoint.calibration(alphabet)
         self.max_aspect = float(checkpoint.meta.get("max_aspect", DEFAULT_MAX_ASPECT))
-        self.spec = preprocess.spec_for(checkpoint.meta.get("dataset", "mnist"))
-        if self.spec.size != checkpoint.input_size:
-            self.spec = spec_for_input_size(checkpoint.input_size)
+        self.spec = input_spec(checkpoint)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, device="cpu", alphabet: str | None = None) -> "Predictor":
@@ -177,6 +175,13 @@ class Predictor:
         """Each feature layer's maps (channels, h, w) for one prepared image, via forward hooks."""
         _, captured = capture_activations(self.model, self._tensor(image), self.branch)
         return {name: act[0].float().contiguous().cpu().numpy() for name, act in captured.items() if act.dim() == 4}
+
+
+def input_spec(checkpoint: Checkpoint) -> preprocess.InputSpec:
+    """How the pad prepares a drawing for ``checkpoint``: its dataset's spec, unless the network's
+    input size says otherwise."""
+    spec = preprocess.spec_for(checkpoint.meta.get("dataset", "mnist"))
+    return spec if spec.size == checkpoint.input_size else spec_for_input_size(checkpoint.input_size)
 
 
 def spec_for_input_size(size: int) -> preprocess.InputSpec:

@@ -313,6 +313,57 @@ def render_digits(digits: Sequence[PenDigit], seed: int, copies: int = 1, raster
     return (np.stack(images) if images else np.zeros(shape, np.uint8)), np.asarray(labels, np.int64)
 
 
+@dataclass(frozen=True)
+class PadDrawings:
+    """Pen digits drawn on the pad once each and prepared through its stroke path, strokes kept."""
+
+    images: np.ndarray  # (n, size, size) uint8, ink = 255: what the pad's model reads
+    labels: np.ndarray  # (n,) int64
+    strokes: tuple[tuple[np.ndarray, ...], ...]  # each image's strokes, (k, 2) pad pixels, in drawing order
+    digits: tuple[PenDigit, ...]  # each image's record
+
+
+def draw_test_digits(digits: Sequence[PenDigit], seed: int | None = None, spec: preprocess.InputSpec = preprocess.MNIST_SPEC,
+                     style: PadStyle = PAD_STYLE) -> PadDrawings:
+    """The test drawings of ``digits``: exactly what ``render_digits(digits, seed, 1, 0.0)`` draws for
+    the pen datasets' test split (the same generator per digit, the same images, the same drawings
+    skipped as empty), with their strokes kept so that each can be replayed on the pad.
+    ``seed`` defaults to ``TEST_DRAWING_SEED``."""
+    seed = TEST_DRAWING_SEED if seed is None else seed
+    images, labels, strokes_kept, kept = [], [], [], []
+    for index, digit in enumerate(digits):
+        rng = np.random.default_rng([seed, index, 0])
+        rng.random()  # render_digits' strokes-or-raster draw: drawn here too, so what follows is the same
+        strokes = draw_on_pad(digit, rng, style)
+        prepared = preprocess.prepare_strokes(strokes, spec)
+        if prepared.image is None:
+            continue
+        images.append(np.round(prepared.image * 255).astype(np.uint8))
+        labels.append(digit.label)
+        strokes_kept.append(tuple(strokes))
+        kept.append(digit)
+    shape = (0, spec.size, spec.size)
+    return PadDrawings(np.stack(images) if images else np.zeros(shape, np.uint8), np.asarray(labels, np.int64),
+                       tuple(strokes_kept), tuple(kept))
+
+
+def fit_on_pad(strokes: Sequence[np.ndarray], canvas: tuple[float, float], margin: float = 0.05) -> list[np.ndarray]:
+    """``strokes`` (pad pixels of ``PAD_STYLE.canvas``) placed on a pad of ``canvas`` = (width, height):
+    left where they are when they lie on it, else centred, and shrunk (aspect kept) only when they
+    are bigger than the pad less ``margin`` on each side. Moving or scaling a whole drawing does not
+    change how the pad reads it, up to rounding (``prepare_strokes`` frames the drawing's own box)."""
+    strokes = [np.asarray(s, np.float64)[:, :2] for s in strokes]
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    size = np.asarray(canvas, np.float64)
+    if np.all(low >= 0) and np.all(high <= size):
+        return [s.copy() for s in strokes]
+    room = size * (1 - 2 * margin)
+    scale = min(1.0, float(np.min(room / np.maximum(high - low, 1e-9))))
+    centre = (low + high) / 2
+    return [(s - centre) * scale + size / 2 for s in strokes]
+
+
 # --- Writer-disjoint splits -------------------------------------------------------------------------
 SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = (0.7, 0.15, 0.15)
@@ -459,6 +510,7 @@ def load_pen_dataset(name: str, root=None, *, download: bool = True, progress=No
 
 
 def held_out_digits(root=None, *, download: bool = False, seed: int = 0) -> list[PenDigit]:
-    """The held-out (test) writers' pen digits, for benchmarks and the mistakes viewer."""
+    """The held-out (test) writers' pen digits, for benchmarks and the Mistakes viewer (drawn there by
+    ``draw_test_digits``, as the pen datasets draw their test split)."""
     digits, _ = load_pen_digits(root, download=download)
     return split_by_writer(digits, seed)["test"]

@@ -21,6 +21,8 @@ class AppBus(QObject):
         ``ui.runs.RunController`` started, whoever asked; ``event`` is any ``core.events.RunEvent``
         of it. The Training dock draws these.
     exampleRequested(image, label): a viewer asks the pad to show this (s, s) float image.
+    strokesRequested(strokes, label): a viewer asks the pad to draw these strokes ((k, 2) arrays in
+        pad pixels, in drawing order) and read them as drawn there (a held-out pen digit).
     statusMessage(str): a line for the status bar.
     """
 
@@ -33,4 +35,5 @@ class AppBus(QObject):
     runEvent = Signal(object)
     runEnded = Signal(object)
     exampleRequested = Signal(object, object)
+    strokesRequested = Signal(object, object)
     statusMessage = Signal(str)

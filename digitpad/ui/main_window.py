@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..core import preprocess
+from ..core import pen, preprocess
 from ..core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from ..core.events import TaskDone, TaskFailed
 from ..core.inference import available_devices, default_model_path
@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.canvas.drawingChanged.connect(self._on_drawing_changed)
         self.canvas.historyChanged.connect(self._update_history_actions)
         self.bus.exampleRequested.connect(self._on_example_requested)
+        self.bus.strokesRequested.connect(self._on_strokes_requested)
         self.bus.runStarted.connect(self._on_run_started)
         self.bus.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.setAcceptDrops(True)
@@ -464,6 +465,15 @@ class MainWindow(QMainWindow):
         self._example = (self.canvas.background, np.asarray(image, np.float32))
         if label is not None:
             self.statusBar().showMessage(f"Example labelled {label}", 5000)
+
+    def _on_strokes_requested(self, strokes, label=None) -> None:
+        """Draw a recorded drawing's strokes on the pad, in their order, as vector strokes (undoable):
+        the pad reads them through its stroke path, as if they had been drawn here. A drawing that
+        does not lie on this pad is moved onto it (and shrunk only if it is bigger than the pad).
+
+        No status message (``label`` is shown by the viewer that asks): the session's first message
+        adds the status bar, and the pad's resize then would stretch the strokes just put on it."""
+        self.canvas.set_strokes(pen.fit_on_pad(strokes, (self.canvas.width(), self.canvas.height())))
 
     # --- live prediction ----------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from ..core.events import (
     TaskFailed,
     TaskProgress,
 )
-from ..core.mistakes import find_mistakes
+from ..core.mistakes import LabelledDigits, find_mistakes
 from ..core.throttle import EventThrottle
 from ..core.trainer import RunControl, Trainer
 
@@ -334,8 +334,9 @@ class FinetuneWorker(Worker):
 
 
 class EvaluationWorker(Worker):
-    """Loads a test split (unless ``data`` is given) and finds ``checkpoint``'s mistakes on it
-    (``core.mistakes.find_mistakes``, or the run's own ``precomputed`` evaluation).
+    """Loads a test set (unless ``data`` is given: ``LabelledDigits`` or (images, labels)) and finds
+    ``checkpoint``'s mistakes on it (``core.mistakes.find_mistakes``, or the run's own
+    ``precomputed`` evaluation). ``loader(dataset)`` returns either kind too.
 
     Emits ``TaskProgress`` (digits done, digits in all), then ``TaskDone(MistakeSet)``, or
     ``TaskFailed`` (missing data) or ``RunFailed`` (an error); nothing once abandoned.
@@ -353,10 +354,11 @@ class EvaluationWorker(Worker):
 
     def _run(self) -> None:
         try:
-            images, labels = self.data if self.data is not None else self.loader(self.dataset)
+            data = LabelledDigits.of(self.data if self.data is not None else self.loader(self.dataset))
             if self.abandoned:
                 return
-            result = find_mistakes(self.checkpoint, self.dataset, images, labels, self.precomputed, self._progress)
+            result = find_mistakes(self.checkpoint, self.dataset, data.images, data.labels, self.precomputed,
+                                   self._progress, data.strokes)
         except _Cancelled:
             return
         except DataError as error:

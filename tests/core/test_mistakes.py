@@ -9,7 +9,7 @@ from digitpad.core.checkpoints import Checkpoint
 from digitpad.core.download import DataError
 from digitpad.core.evaluation import evaluate_checkpoint
 from digitpad.core.events import Evaluated
-from digitpad.core.mistakes import MistakeSet, dataset_of, find_mistakes, load_test_split
+from digitpad.core.mistakes import LabelledDigits, MistakeSet, dataset_of, find_mistakes, load_test_split
 from digitpad.core.models import build_model
 
 
@@ -41,6 +41,17 @@ def test_find_mistakes_reuses_a_run_evaluation(checkpoint, tiny_digits):
     assert found.source == "training run" and found.wrong.tolist() == [4, 7]
     assert found.predicted.tolist() == [5, 5] and found.confidence.tolist() == pytest.approx([0.9, 0.9])
     assert found.accuracy == pytest.approx(0.8)
+
+
+def test_drawn_test_digits_keep_their_strokes(checkpoint, tiny_digits):
+    images, labels = tiny_digits.test_images, tiny_digits.test_labels
+    strokes = tuple((np.array([[0.0, 0.0], [float(i), 50.0]]),) for i in range(len(labels)))
+    assert find_mistakes(checkpoint, "pen", images, labels, strokes=strokes).strokes is strokes
+    event = Evaluated("test", 0.8, 0.5, np.eye(10, dtype=np.int64), np.array([4]), np.eye(10, dtype=np.float32)[[5]])
+    assert find_mistakes(checkpoint, "pen", images, labels, precomputed=event, strokes=strokes).strokes is strokes
+    assert find_mistakes(checkpoint, "mnist", images, labels).strokes is None  # images only
+    plain = LabelledDigits.of((images, labels))
+    assert plain.strokes is None and plain.labels.dtype == np.int64 and LabelledDigits.of(plain) is plain
 
 
 def test_an_empty_mistake_set():

@@ -17,8 +17,10 @@ from digitpad.core.config import TrainConfig
 from digitpad.core.datasets import DataError, DigitData, load_dataset, split_validation
 from digitpad.core.events import Evaluated, RunStarted
 from digitpad.core.inference import Predictor, default_model_path
+from digitpad.core.mistakes import load_test_set
 from digitpad.core.samples import TEMPLATES
 from digitpad.core.trainer import Trainer
+from tests.fixtures import write_pen_data
 
 PENDIGITS_TEXT = """.INCLUDE        dene.doc
 
@@ -221,6 +223,54 @@ def test_pen_datasets_have_an_explicit_writer_disjoint_validation_set(tiny_digit
     np.testing.assert_array_equal(mixed.val_images[: len(mnist_val)], tiny_digits.train_images[mnist_val])
     np.testing.assert_array_equal(mixed.test_labels[: len(tiny_digits.test_labels)], tiny_digits.test_labels)
     assert preprocess.spec_for("mnist+pen") == preprocess.spec_for("pen") == preprocess.MNIST_SPEC
+
+
+def test_the_test_drawings_are_the_pen_datasets_test_split_with_their_strokes(tmp_path, monkeypatch):
+    digits = many_writers()
+    root = write_pen_data(tmp_path, digits, monkeypatch)
+    data = load_dataset("pen", root, download=False)
+    held_out = pen.held_out_digits(root)
+    drawn = pen.draw_test_digits(held_out)
+    # The Mistakes viewer's pen test set is the pen datasets' test split: the same images, in order.
+    np.testing.assert_array_equal(drawn.images, data.test_images)
+    np.testing.assert_array_equal(drawn.labels, data.test_labels)
+    found = load_test_set("pen", root)
+    np.testing.assert_array_equal(found.images, data.test_images)
+    assert len(found.strokes) == len(found.labels) == len(held_out)
+    # Each image is its strokes through the pad's stroke path, each stroke the record's, in order.
+    for image, strokes, digit in zip(drawn.images, drawn.strokes, drawn.digits):
+        assert len(strokes) == len(digit.strokes)
+        prepared = preprocess.prepare_strokes(strokes)
+        np.testing.assert_array_equal(np.round(prepared.image * 255).astype(np.uint8), image)
+    assert [len(s) for s in found.strokes] == [len(s) for s in drawn.strokes]
+    # Drawn for the model that is judged: a USPS model reads 16x16 inputs.
+    usps = load_test_set("pen", root, spec=preprocess.USPS_SPEC)
+    assert usps.images.shape[1:] == (16, 16) and usps.labels.tolist() == found.labels.tolist()
+    np.testing.assert_array_equal(usps.images[0], np.round(preprocess.prepare_strokes(found.strokes[0], preprocess.USPS_SPEC).image * 255))
+
+
+def test_the_pen_test_set_without_pen_data_is_a_data_error_naming_what_is_missing(tmp_path, monkeypatch):
+    with pytest.raises(DataError, match="PEN is not in"):
+        load_test_set("pen", tmp_path)
+    write_pen_data(tmp_path, many_writers(), monkeypatch)
+    (tmp_path / "pen" / pen.UNIPEN_FILE).unlink()
+    with pytest.raises(DataError, match=f"{pen.UNIPEN_FILE}.*{tmp_path / 'pen'}"):
+        load_test_set("pen", tmp_path)
+
+
+def test_fit_on_pad_moves_a_drawing_onto_a_smaller_pad_without_changing_its_reading():
+    strokes = pen.draw_on_pad(template_digit(4), np.random.default_rng(0))
+    inside = pen.fit_on_pad(strokes, pen.PAD_STYLE.canvas)  # drawn for this pad: left where it is
+    assert all(np.array_equal(a, b) for a, b in zip(inside, strokes))
+    for canvas in [(240, 240), (100, 80)]:
+        fitted = pen.fit_on_pad(strokes, canvas)
+        points = np.concatenate(fitted)
+        assert points.min() >= 0 and np.all(points.max(axis=0) <= canvas)
+        assert [len(s) for s in fitted] == [len(s) for s in strokes]
+        moved = np.concatenate(strokes) - np.concatenate(strokes).min(axis=0)
+        placed = points - points.min(axis=0)
+        np.testing.assert_allclose(placed, moved * (placed.max() / moved.max()))  # the same drawing, moved and scaled
+        np.testing.assert_allclose(preprocess.prepare_strokes(fitted).image, preprocess.prepare_strokes(strokes).image, atol=0.02)
 
 
 def test_trainer_validates_on_the_explicit_split_when_given(tiny_digits, tiny_config):

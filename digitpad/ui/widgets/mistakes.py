@@ -6,6 +6,12 @@ is pressed, never at start-up. After a training run, the run's own
 ``Evaluated(split="test")`` event is reused when the trained model becomes the pad's model, so
 nothing is computed twice. Clicking a confusion cell filters the gallery; clicking a digit puts it
 on the pad (``bus.exampleRequested``).
+
+The test set is the model's own by default; the user can choose MNIST's, USPS's or the held-out
+pen writers' (``mistakesTestSet``, remembered in the settings). Pen digits are real people's
+handwriting, drawn on the pad as the pen datasets draw their test split, so the figures here are
+those of a model trained or measured on them; a misread one clicked in the gallery goes on the pad
+as its strokes, in order (``bus.strokesRequested``), and the pad reads it as it reads any drawing.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.events import Evaluated, RunFailed, TaskDone, TaskFailed, TaskProgress
-from ...core.mistakes import MistakeSet, dataset_of, load_test_split
+from ...core.inference import input_spec
+from ...core.mistakes import PEN_TEST, LabelledDigits, MistakeSet, dataset_of, load_test_set
+from .. import settings as app_settings
 from ..bus import AppBus
 from ..runs import Run, RunController
 from ..workers import EvaluationWorker, WorkerThread
@@ -39,8 +47,24 @@ from .confusion_matrix import ConfusionMatrixView
 REPEAT_CLICK_S = 0.5  # a click and the activation it may also trigger (style, double-click) load once
 THUMB_PX = 56  # 2x MNIST: strokes readable, ~20 digits per row in a wide dock
 SORT_CONFIDENT_FIRST, SORT_UNSURE_FIRST, SORT_INDEX = "confident", "unsure", "index"
+OWN_TEST_SET = "own"  # the test split of the model's own dataset (core.mistakes.dataset_of)
+TEST_SET_KEY = "mistakes/test_set"  # the settings key of the chosen test set
+# The test set choice: (data, text, tooltip).
+TEST_SET_CHOICES = (
+    (OWN_TEST_SET, "Its own test set", "The test split of the dataset the model was trained on (MNIST for your own digits)"),
+    ("mnist", "MNIST test set", "MNIST's 10,000 test digits"),
+    ("usps", "USPS test set", "USPS's 2,007 test digits"),
+    (PEN_TEST, "Held-out pen writers", "Digits written with a pen by people no model was trained on (UCI pendigits "
+     "and UNIPEN), drawn on the pad as the pen datasets' test split; click one to draw its strokes on the pad"),
+)
 
-DataLoader = Callable[[str], tuple[np.ndarray, np.ndarray]]  # dataset name -> (test images u8 (n, s, s), labels (n,))
+# dataset name -> test images u8 (n, s, s) and labels (n,), or a core.mistakes.LabelledDigits
+DataLoader = Callable[[str], "tuple[np.ndarray, np.ndarray] | object"]
+
+
+def title_of(dataset: str) -> str:
+    """How the status line names a test set: "held-out pen", "MNIST", ..."""
+    return "held-out pen" if dataset == PEN_TEST else dataset.upper()
 
 
 class MistakesModel(QAbstractListModel):
@@ -74,9 +98,10 @@ class MistakesModel(QAbstractListModel):
             return self._pixmap(k, test_index)
         if role == Qt.ItemDataRole.ToolTipRole:
             second = np.argsort(m.wrong_probabilities[k])[-2]
+            what, click = ("Pen digit", "draw its strokes on the pad") if m.strokes is not None else ("Test digit", "put it on the pad")
             return (
-                f"Test digit #{test_index}: labelled {true}, read as {pred} ({conf * 100:.1f}%); "
-                f"{second}: {m.wrong_probabilities[k][second] * 100:.1f}%. Click to put it on the pad."
+                f"{what} #{test_index}: labelled {true}, read as {pred} ({conf * 100:.1f}%); "
+                f"{second}: {m.wrong_probabilities[k][second] * 100:.1f}%. Click to {click}."
             )
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"Digit labelled {true} read as {pred}, {conf * 100:.0f} percent"
@@ -100,7 +125,8 @@ class MistakesView(QWidget):
 
     ``data_loader`` (dataset name -> test images, labels) can be replaced, e.g. by tests.
     Inspectable state: ``mistakes`` (the current MistakeSet or None), ``shown_indices`` (test
-    indices in the gallery, in display order), ``evaluations_started`` (how many were run).
+    indices in the gallery, in display order), ``evaluations_started`` (how many were run),
+    ``test_set_combo`` (the chosen test set: ``OWN_TEST_SET`` or a ``core.mistakes.TEST_SETS`` name).
     """
 
     def __init__(self, context=None, data_loader: DataLoader | None = None, parent=None):
@@ -108,8 +134,9 @@ class MistakesView(QWidget):
         self.setObjectName("mistakes")
         self.setAccessibleName("Mistakes")
         self.bus: AppBus = context.bus if context is not None else AppBus(self)
-        self.runs: RunController = context.runs if context is not None else RunController(self.bus, parent=self)
-        self.data_loader: DataLoader = data_loader or load_test_split
+        self.settings = context.settings if context is not None else app_settings.open_settings()
+        self.runs: RunController = context.runs if context is not None else RunController(self.bus, self.settings, self)
+        self.data_loader: DataLoader = data_loader or load_test_set
         self.checkpoint = None
         self.mistakes: MistakeSet | None = None
         self.shown_indices = np.zeros(0, np.int64)
@@ -117,7 +144,8 @@ class MistakesView(QWidget):
         self._stale = False  # the checkpoint's mistakes are not computed yet
         self._thread: WorkerThread | None = None
         self._finished_threads: list[WorkerThread] = []  # cancelled, still winding down
-        self._data_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._data_cache: dict[tuple[str, int], object] = {}  # (dataset, input size) -> its test digits
+        self._evaluating: tuple[str, int] | None = None  # the cache key of the evaluation in progress
         self._run_config = None  # the TrainConfig of the run in progress or last finished
         self._run_evaluation: tuple[str, dict | None, Evaluated] | None = None  # its Evaluated(test)
         self._last_request = (-1, 0.0)  # (test index, monotonic time) last sent to the pad
@@ -136,6 +164,16 @@ class MistakesView(QWidget):
         self.compute_button.setAccessibleName("Compute mistakes")
         self.compute_button.setToolTip("Evaluate the pad's model on the test set and list its mistakes")
         self.compute_button.clicked.connect(self.compute)
+        self.test_set_combo = QComboBox()
+        self.test_set_combo.setObjectName("mistakesTestSet")
+        self.test_set_combo.setAccessibleName("Test set")
+        self.test_set_combo.setToolTip("The digits the model is judged on")
+        for data, text, tip in TEST_SET_CHOICES:
+            self.test_set_combo.addItem(text, data)
+            self.test_set_combo.setItemData(self.test_set_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        saved = self.test_set_combo.findData(app_settings.read(self.settings, TEST_SET_KEY, OWN_TEST_SET, str))
+        self.test_set_combo.setCurrentIndex(max(0, saved))  # an unknown saved value: the model's own
+        self.test_set_combo.currentIndexChanged.connect(self._on_test_set_chosen)
         self.progress = QProgressBar()
         self.progress.setObjectName("mistakes_progress")
         self.progress.setAccessibleName("Evaluation progress")
@@ -155,6 +193,7 @@ class MistakesView(QWidget):
         self.sort_combo.addItem("Test set order", SORT_INDEX)
         self.sort_combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
         top = QHBoxLayout()
+        top.addWidget(self.test_set_combo)
         top.addWidget(self.compute_button)
         top.addWidget(self.progress)
         top.addWidget(self.status, 1)
@@ -210,15 +249,30 @@ class MistakesView(QWidget):
         self.checkpoint = checkpoint
         self._cancel_running()
         run, self._run_evaluation = self._run_evaluation, None  # only the model change right after a run
-        if run is not None and self._is_run_model(checkpoint, *run):
+        if run is not None and run[0] == self.chosen_test_set(checkpoint) and self._is_run_model(checkpoint, *run):
             dataset, _config, event = run
             self._start(checkpoint, dataset, precomputed=event)  # the run's own evaluation: no recomputing
             return
+        self._mark_stale("Not computed yet for this model: shown when this dock is open, or press Compute")
+
+    def _mark_stale(self, status: str) -> None:
         self._stale = True
         self._show(None)
-        self._set_status("Not computed yet for this model: shown when this dock is open, or press Compute")
+        self._set_status(status)
         if self.isVisible():
             self.compute()
+
+    def chosen_test_set(self, checkpoint) -> str:
+        """The dataset whose test digits judge ``checkpoint``: the chosen one, or the model's own."""
+        chosen = self.test_set_combo.currentData()
+        return dataset_of(checkpoint) if chosen == OWN_TEST_SET else chosen
+
+    def _on_test_set_chosen(self, _index: int) -> None:
+        self.settings.setValue(TEST_SET_KEY, self.test_set_combo.currentData())
+        if self.checkpoint is None:
+            return
+        self._cancel_running()
+        self._mark_stale("Not computed yet on this test set: shown when this dock is open, or press Compute")
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -249,25 +303,28 @@ class MistakesView(QWidget):
     # --- computing --------------------------------------------------------------------------
 
     def compute(self) -> None:
-        """Evaluate the loaded model on its dataset's test split, on a background thread."""
+        """Evaluate the loaded model on the chosen test set (its own by default), on a background thread."""
         if self.checkpoint is None:
             self._set_status("No model loaded")
             return
         self._cancel_running()
         self._stale = False
         self.evaluations_started += 1
-        self._start(self.checkpoint, dataset_of(self.checkpoint))
+        self._start(self.checkpoint, self.chosen_test_set(self.checkpoint))
 
-    def _loader(self) -> DataLoader:
-        if self.data_loader is not load_test_split:
+    def _loader(self, checkpoint) -> DataLoader:
+        if self.data_loader is not load_test_set:
             return self.data_loader
-        # The folder the Training dock was pointed at ("Use a folder…"), read here on the GUI thread.
+        # The folder the Training dock was pointed at ("Use a folder…"), read here on the GUI thread;
+        # pen digits are drawn for the model's input, as the pad prepares a drawing for it.
         root = self.runs.data_root
-        return partial(load_test_split, root=root if root is not None and root.is_dir() else None)
+        return partial(load_test_set, root=root if root is not None and root.is_dir() else None, spec=input_spec(checkpoint))
 
     def _start(self, checkpoint, dataset: str, precomputed: Evaluated | None = None) -> None:
         self._stale = False
-        worker = EvaluationWorker(checkpoint, dataset, self._loader(), self._data_cache.get(dataset), precomputed)
+        self._evaluating = (dataset, int(checkpoint.input_size))
+        worker = EvaluationWorker(checkpoint, dataset, self._loader(checkpoint), self._data_cache.get(self._evaluating),
+                                  precomputed)
         started: list[WorkerThread] = []  # the callbacks run after start() returns: events are queued
         thread = self.runs.start(Run("evaluation"), worker, lambda event: self._on_evaluation_event(started[0], event),
                                  lambda: self._on_thread_finished(started[0]), "digitpad-evaluation")
@@ -277,7 +334,7 @@ class MistakesView(QWidget):
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.show()
         what = "Reading" if precomputed is not None else "Evaluating on"
-        self._set_status(f"{what} the {dataset.upper()} test set…")
+        self._set_status(f"{what} the {title_of(dataset)} test set…")
 
     def _cancel_running(self) -> None:
         if self._thread is not None:
@@ -302,18 +359,23 @@ class MistakesView(QWidget):
         self.progress.setValue(done)
 
     def _on_evaluated(self, result: MistakeSet) -> None:
-        self._data_cache[result.dataset] = (result.images, result.labels)
+        if self._evaluating is not None:
+            self._data_cache[self._evaluating] = LabelledDigits(result.images, result.labels, result.strokes)
         self._show(result)
         n = len(result.labels)
         origin = "from the training run" if result.source == "training run" else "computed"
         self._set_status(
-            f"{len(result.wrong)} of {n} {result.dataset.upper()} test digits misread "
+            f"{len(result.wrong)} of {n} {title_of(result.dataset)} test digits misread "
             f"({result.accuracy * 100:.2f}% correct, {origin})"
         )
 
     def _on_failed(self, message: str) -> None:
         self._show(None)
-        self._set_status(f"Cannot list mistakes: {message}. (The Training dock can download it, too.)")
+        dataset = self._evaluating[0] if self._evaluating is not None else ""
+        if dataset == PEN_TEST:  # the UNIPEN half cannot be downloaded: the message says where to put it
+            self._set_status(f"Cannot list mistakes on the held-out pen digits: {message}.")
+        else:
+            self._set_status(f"Cannot list mistakes: {message}. (The Training dock can download it, too.)")
 
     def _on_thread_finished(self, thread: WorkerThread) -> None:
         if thread is self._thread:
@@ -383,8 +445,12 @@ class MistakesView(QWidget):
         if self._last_request[0] == test_index and now - self._last_request[1] < REPEAT_CLICK_S:
             return
         self._last_request = (test_index, now)
+        label = int(self.mistakes.labels[test_index])
+        if self.mistakes.strokes is not None:  # a pen digit: drawn again, stroke by stroke, and read as drawn
+            self.bus.strokesRequested.emit([np.array(s) for s in self.mistakes.strokes[test_index]], label)
+            return
         image = self.mistakes.images[test_index].astype(np.float32) / 255.0
-        self.bus.exampleRequested.emit(image, int(self.mistakes.labels[test_index]))
+        self.bus.exampleRequested.emit(image, label)
 
 
 def create_dock_widget(context) -> MistakesView:
