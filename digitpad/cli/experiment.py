@@ -106,6 +106,15 @@ def cmd_experiment(args) -> int:
             torch.set_num_threads(args.threads)
             rows = compare(load("mnist"), epochs=args.epochs or 15, checkpoint_path=args.model, log=_log)
             written.append(suite.write_csv(out / "hog-svm.csv", "hog-svm", rows))
+        elif name == "shared-first-layer":
+            import torch
+
+            from ..experiments.shared_layer import compare
+
+            torch.set_num_threads(args.threads)
+            rows = compare(load("digits+letters"), fractions=_floats(args.values) or [0.1], epochs=args.epochs or 3,
+                           threads=args.threads, log=_log)
+            written.append(suite.write_csv(out / "shared-first-layer.csv", "shared-first-layer", rows))
         for path in written:
             print(f"wrote {path}")
         if name == "plot" or not args.no_plot:
@@ -137,7 +146,8 @@ def add_commands(commands) -> None:
                         help="sweeps and train-fraction: training batches per point (default 100 and 300)")
     parser.add_argument("--budget-s", type=float,
                         help="sweeps and train-fraction: seconds of training per point instead of --steps")
-    parser.add_argument("--values", help="sweeps: comma-separated parameter values; train-fraction: fractions")
+    parser.add_argument("--values", help="sweeps: comma-separated parameter values; train-fraction and "
+                        "shared-first-layer: fractions of the training set (shared-first-layer default 0.1)")
     parser.add_argument("--presets", help="reproduce: comma-separated presets; time-curve: NAME[:EPOCHS],... (default default:2,bastani-wang)")
     parser.add_argument("--interval-s", type=float, default=15.0,
                         help="time-curve: seconds of training between measurements (default 15)")

@@ -40,7 +40,7 @@ LETTER_FILES = {
     LOWERCASE_FILE: "aa7d5b8901b797c541611a42c2b3bb9ce3feb3ef2afde19024d9c8b49f7ea23f",
 }
 LETTER_DATASETS = ("letters", "digits+letters")
-LETTER_COPIES = 1  # drawings of each training letter per epoch's data
+LETTER_COPIES = 2  # drawings of each training letter: letters are fewer than digits and more varied
 
 
 def letter_files(root=None) -> list[Path]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import math
 import re
@@ -300,7 +301,48 @@ def render_digits(digits: Sequence[PenDigit], seed: int, copies: int = 1, raster
                   spec: preprocess.InputSpec = preprocess.MNIST_SPEC) -> tuple[np.ndarray, np.ndarray]:
     """``copies`` drawings of every digit, a ``raster_fraction`` of them through the image path:
     (images (n, size, size) uint8, labels (n,) int64). Each drawing has its own generator seeded by
-    (seed, index, copy), so the result never depends on the order or the number of digits rendered."""
+    (seed, index, copy), so the result never depends on the order or the number of digits rendered.
+
+    Drawing takes a few ms a digit (64,000 letters: minutes), so big renders are cached in the user's
+    cache folder, keyed by every stroke and every parameter that shapes the result."""
+    if len(digits) < CACHE_MIN_DRAWINGS:
+        return _render_uncached(digits, seed, copies, raster_fraction, spec)
+    path = _render_cache_path(digits, seed, copies, raster_fraction, spec)
+    try:
+        with np.load(path, allow_pickle=False) as cached:
+            return cached["images"], cached["labels"]
+    except (OSError, KeyError, ValueError, zlib.error):
+        pass  # absent or damaged: draw again
+    images, labels = _render_uncached(digits, seed, copies, raster_fraction, spec)
+    from .atomic import SaveError, atomic_write
+
+    try:
+        buffer = io.BytesIO()
+        np.savez(buffer, images=images, labels=labels)
+        atomic_write(path, buffer.getvalue())
+    except (OSError, SaveError):
+        pass  # a read-only cache only costs time
+    return images, labels
+
+
+CACHE_MIN_DRAWINGS = 2000
+RENDER_VERSION = 1  # bump when draw_on_pad or render_digit changes what they draw
+
+
+def _render_cache_path(digits, seed, copies, raster_fraction, spec) -> Path:
+    from .datasets import _cache_root
+
+    key = hashlib.sha256(repr((RENDER_VERSION, preprocess.PREPROCESS_VERSION, PAD_STYLE, spec, seed, copies,
+                                raster_fraction, len(digits))).encode())
+    for digit in digits:
+        key.update(digit.label.to_bytes(2, "little"))
+        for stroke in digit.strokes:
+            key.update(np.ascontiguousarray(stroke, np.float64).tobytes())
+            key.update(b"|")
+    return _cache_root() / "rendered" / f"{key.hexdigest()[:24]}.npz"
+
+
+def _render_uncached(digits, seed, copies, raster_fraction, spec) -> tuple[np.ndarray, np.ndarray]:
     images, labels = [], []
     for index, digit in enumerate(digits):
         for copy in range(copies):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from .suite import ExperimentError, read_csv
 
 # (x label, log x) for each sweep's parameter
@@ -139,7 +141,36 @@ def plot_hog_svm(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Pa
     return _save(fig, Path(png_path))
 
 
+def plot_shared_layer(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Path:
+    """Letters (exact and case-insensitive) and digits test accuracy of each variant, per training share."""
+    plt = _pyplot()
+    rows = read_csv(csv_path)
+    fractions = sorted({float(r["fraction"]) for r in rows})
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    measures = [("letters_case_insensitive", "letters, case-insensitive"), ("letters_test_accuracy", "letters, exact"),
+                ("digits_test_accuracy", "digits")]
+    fig, axes = plt.subplots(1, len(fractions), figsize=(4.2 * len(fractions) + 2, 3.8), squeeze=False)
+    width = 0.8 / max(1, len(variants))
+    for ax, fraction in zip(axes[0], fractions):
+        for i, variant in enumerate(variants):
+            row = next((r for r in rows if r["variant"] == variant and float(r["fraction"]) == fraction), None)
+            values = [float(row[key]) * 100 if row and row[key] else 0.0 for key, _ in measures]
+            bars = ax.bar(np.arange(len(measures)) + (i - (len(variants) - 1) / 2) * width, values, width, label=variant)
+            ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in values], fontsize=7)
+        ax.set_xticks(np.arange(len(measures)))
+        ax.set_xticklabels([label for _, label in measures], fontsize=8)
+        low = min((float(r[k]) * 100 for r in rows for k, _ in measures if r[k]), default=0)
+        ax.set_ylim(max(0, low - 5), 100)
+        ax.set_title(f"{fraction * 100:g}% of the training set, {rows[0]['epochs']} epochs", fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].set_ylabel("test accuracy on held-out sites (%)")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.suptitle("A shared first layer (the seed's idea) against separate networks and letters alone", fontsize=10)
+    return _save(fig, Path(png_path))
+
+
 PLOTTERS = {
+    "shared-first-layer": plot_shared_layer,
     "filter-size": plot_sweep,
     "filter-count": plot_sweep,
     "pool-size": plot_sweep,

@@ -20,6 +20,7 @@ from ..core.datasets import DigitData, split_validation
 from ..core.models import MODELS
 from ..core.presets import get_preset
 from .probe import hardware, run_probed
+from .shared_layer import COLUMNS as SHARED_LAYER_COLUMNS
 
 Log = Callable[[str], None]
 
@@ -53,6 +54,7 @@ COLUMNS: dict[str, list[str]] = {
         "train_error", "test_error", "threads",
     ],
     "hog-svm": ["method", "weight_decay", "train_s", "validation_error", "test_error", "chosen"],
+    "shared-first-layer": SHARED_LAYER_COLUMNS,
 }  # fmt: skip
 
 
@@ -370,6 +372,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         Experiment("time-curve", "train and test error against training time (the paper's Figure 8)", ("time-curve",)),
         Experiment("train-fraction", "train and test error against the share of training data (Figure 11)", ("train-fraction",)),
         Experiment("hog-svm", "HOG features + linear SVM against the shipped CNN on MNIST (the paper's baseline)", ("hog-svm",)),
+        Experiment("shared-first-layer", "the seed's idea: letters and digits with a shared first layer, "
+                   "two separate networks, and letters alone, on equal budgets", ("shared-first-layer",)),
         Experiment("plot", "render the PNG plots again from the CSV files in --out", ()),
     ]
 }  # fmt: skip

@@ -277,3 +277,61 @@ def test_old_digits_checkpoints_read_as_before(tmp_path, capsys):
     line = json.loads(capsys.readouterr().out)
     assert list(line) == ["file", "digit", "confident", "probabilities", "label"]
     assert line["digit"] == prediction.digit and len(line["probabilities"]) == 10
+
+
+# --- the seed's claim, measured ------------------------------------------------------------------------
+def synthetic_digits_and_letters(n_train=620, seed=0) -> DigitData:
+    rng = np.random.default_rng(seed)
+
+    def part(n):
+        labels = rng.integers(0, 62, n)
+        return np.stack([bars(int(label)) for label in labels]), labels
+
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = part(n_train), part(186), part(124)
+    return DigitData("digits+letters", train_x, train_y, test_x, test_y, val_images=val_x, val_labels=val_y,
+                     classes=DIGITS_AND_LETTERS)
+
+
+def test_shared_first_layer_experiment_writes_a_row_per_variant(tmp_path, monkeypatch, capsys):
+    from digitpad.cli import experiment as experiment_cli
+    from digitpad.experiments import shared_layer
+
+    data = synthetic_digits_and_letters()
+    alone = shared_layer.letters_only(data)
+    assert alone.classes == LETTERS and alone.train_labels.max() < 52
+    assert len(alone.train_labels) == int((data.train_labels >= 10).sum())
+    monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: data)
+    code = cli.main(["experiment", "shared-first-layer", "--out", str(tmp_path), "--values", "0.5", "--epochs", "1",
+                     "--no-plot"])
+    assert code == 0
+    import csv
+
+    rows = list(csv.DictReader(open(tmp_path / "shared-first-layer.csv")))
+    assert [r["variant"] for r in rows] == ["shared", "separate", "letters-alone"]
+    shared, separate, letters_alone = rows
+    assert int(shared["parameters"]) < int(separate["parameters"])  # one first layer fewer
+    assert shared["train_letters"] == separate["train_letters"]
+    assert abs(int(letters_alone["train_letters"]) - int(shared["train_letters"])) <= 0.2 * int(shared["train_letters"])
+    assert letters_alone["digits_test_accuracy"] == "" and shared["digits_test_accuracy"] != ""
+    for row in rows:
+        assert 0.0 <= float(row["letters_test_accuracy"]) <= float(row["letters_case_insensitive"]) <= 1.0
+
+
+# --- drawing many pen records is cached ------------------------------------------------------------------
+def test_big_renders_are_cached_and_a_damaged_cache_is_drawn_again(monkeypatch):
+    from tests.core.test_pen import template_digit
+
+    records = [template_digit(i % 10, writer=f"w/{i}") for i in range(12)]
+    monkeypatch.setattr(pen, "CACHE_MIN_DRAWINGS", 10)
+    first = pen.render_digits(records, seed=3)
+    path = pen._render_cache_path(records, 3, 1, 0.0, pen.preprocess.MNIST_SPEC)
+    assert path.is_file()
+    calls = []
+    monkeypatch.setattr(pen, "_render_uncached", lambda *a: calls.append(a) or first)
+    again = pen.render_digits(records, seed=3)
+    assert calls == [] and np.array_equal(again[0], first[0]) and np.array_equal(again[1], first[1])
+    path.write_bytes(b"damaged")
+    pen.render_digits(records, seed=3)
+    assert len(calls) == 1
+    pen.render_digits(records, seed=4)  # another seed is another drawing
+    assert len(calls) == 2
