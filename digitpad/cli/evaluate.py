@@ -29,13 +29,15 @@ def cmd_eval(args) -> int:
     from ..core.evaluation import evaluate_checkpoint
     from ..core.checkpoints import load_checkpoint
 
-    checkpoint = load_checkpoint(resolve_model(args.model))
+    alphabet = "letters" if args.dataset in ("letters", "digits+letters") else "digits"
+    model_path = resolve_model(args.model, alphabet)  # letters: the shipped letters model by default
+    checkpoint = load_checkpoint(model_path)
     data = load_data(args.dataset, args.data)
     result = evaluate_checkpoint(checkpoint, data.test_images, data.test_labels, device=args.device, classes=data.classes)
     if args.json:
-        print(json.dumps({"model": str(resolve_model(args.model)), "dataset": args.dataset, **result.to_json()}))
+        print(json.dumps({"model": str(model_path), "dataset": args.dataset, **result.to_json()}))
         return EXIT_OK
-    print(f"model   {resolve_model(args.model)} ({checkpoint.arch}, trained on {checkpoint.meta.get('dataset')})")
+    print(f"model   {model_path} ({checkpoint.arch}, trained on {checkpoint.meta.get('dataset')})")
     print(f"dataset {args.dataset} test set, {len(data.test_labels)} {'digits' if result.alphabet == 'digits' else 'drawings'}")
     print(f"accuracy {result.accuracy * 100:.2f}%  ({result.errors} errors)  confident on {result.confident_fraction * 100:.1f}%")
     if result.alphabet == "digits":

@@ -335,3 +335,15 @@ def test_big_renders_are_cached_and_a_damaged_cache_is_drawn_again(monkeypatch):
     assert len(calls) == 1
     pen.render_digits(records, seed=4)  # another seed is another drawing
     assert len(calls) == 2
+
+
+def test_eval_letters_uses_the_shipped_letters_model_by_default(monkeypatch, capsys):
+    from digitpad.cli import evaluate as evaluate_cli
+    from digitpad.experiments.shared_layer import letters_only
+
+    data = letters_only(synthetic_digits_and_letters())
+    monkeypatch.setattr(evaluate_cli, "load_data", lambda name, root, download=True: data)
+    assert cli.main(["eval", "--dataset", "letters", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == str(default_model_path("letters")) and result["alphabet"] == "letters"
+    assert result["count"] == len(data.test_labels) and len(result["confusion"]) == 52

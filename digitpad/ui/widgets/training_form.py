@@ -31,8 +31,13 @@ from ...core.presets import PRESETS
 from .controls import add_header, named
 
 DATASET_TITLES = {"mnist": "MNIST", "usps": "USPS", "usps-seed": "USPS (torch tutorial sheets)", "personal": "My digits",
-                  "pen": "Pen digits", "mnist+pen": "MNIST + pen digits"}
-DATASET_TIPS = {"mnist+pen": "MNIST plus real pen digits drawn as on the pad, validated on other writers"}
+                  "pen": "Pen digits", "mnist+pen": "MNIST + pen digits", "letters": "Pen letters",
+                  "digits+letters": "Digits + letters"}
+DATASET_TIPS = {
+    "mnist+pen": "MNIST plus real pen digits drawn as on the pad, validated on other writers",
+    "letters": "Real pen letters (UNIPEN a-z, A-Z) drawn as on the pad, validated on other sites",
+    "digits+letters": "MNIST and pen digits with pen letters: train the 'digitpad-joint' model (a shared first layer)",
+}
 OPTIMIZER_TITLES = {
     "sgd": "SGD",
     "momentum": "SGD + momentum",
@@ -60,7 +65,7 @@ class TrainingForm(QWidget):
         super().__init__(parent)
         self._base = PRESETS["default"].make_config() if "default" in PRESETS else TrainConfig()
         self.dataset_choice = named(QComboBox(), "dataset_choice", "Dataset", "The digits to train on")
-        names = ["mnist", "usps", "usps-seed", "personal", "pen", "mnist+pen"]
+        names = ["mnist", "usps", "usps-seed", "personal", "pen", "mnist+pen", "letters", "digits+letters"]
         for name in names:
             self.dataset_choice.addItem(DATASET_TITLES.get(name, name), name)
             info = DATASETS.get(name)
