@@ -83,6 +83,30 @@ def test_model_choice_lists_architectures_and_presets(window):
     assert panel.device_label.text().startswith("→ ")
 
 
+def test_recipe_details_show_and_set_what_a_seed_recipe_does(window):
+    panel = window.dock_widgets["training"]
+    form = panel.findChild(object, "recipe_details")
+    assert form is not None and not form.isChecked() and not panel.findChild(object, "schedule_choice").isVisibleTo(form)
+    form.setChecked(True)
+    assert panel.findChild(object, "schedule_choice").isVisibleTo(form)
+
+    panel.choose("bastani-wang")  # a recipe with fields the plain form has no control for
+    preset = PRESETS["bastani-wang"].config
+    details = {name: panel.findChild(object, name) for name in
+               ("schedule_choice", "input_scaling", "loss_choice", "with_replacement", "fan_in_lr", "label_smoothing")}
+    assert details["schedule_choice"].currentData() == preset.schedule
+    assert details["input_scaling"].currentData() == preset.input_scaling
+    assert details["with_replacement"].isChecked() == preset.sample_with_replacement
+    assert panel.config() == preset  # shown and read back without a change
+
+    details["schedule_choice"].setCurrentIndex(details["schedule_choice"].findData("step"))
+    details["label_smoothing"].setValue(0.2)
+    details["fan_in_lr"].setChecked(not preset.fan_in_lr)
+    changed = panel.config()
+    assert (changed.schedule, changed.label_smoothing, changed.fan_in_lr) == ("step", 0.2, not preset.fan_in_lr)
+    assert changed.model == preset.model and changed.lr == preset.lr
+
+
 def test_train_pause_resume_stop_hands_the_model_to_the_pad(qtbot, window, panel):
     before = window.checkpoint
     started, events = [], []

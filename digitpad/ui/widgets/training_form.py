@@ -1,8 +1,10 @@
 """The training form: dataset, model or recipe, optimizer, learning rate, batch size, epochs,
 augmentation and device, read and written as one ``TrainConfig``.
 
-Choosing a recipe (a preset) sets every field; choosing an architecture keeps the others. Fields
-without a control (schedule, weight decay, ...) come from the last recipe and are kept.
+Choosing a recipe (a preset) sets every field; choosing an architecture keeps the others. The
+recipe's finer fields (schedule, weight decay, label smoothing, input scaling, sampling, per-layer
+rates, loss) are in "Recipe details", folded away by default; fields without a control (seed,
+validation share, ...) come from the last recipe and are kept.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QSpinBox,
     QWidget,
 )
 
-from ...core.config import OPTIMIZERS, TrainConfig
+from ...core.config import INPUT_SCALINGS, LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig
 from ...core.datasets import DATASETS
 from ...core.inference import available_devices, select_device
 from ...core.models import MODELS
@@ -46,6 +49,10 @@ OPTIMIZER_TITLES = {
     "adamw": "AdamW",
     "adadelta": "Adadelta",
 }
+SCHEDULE_TITLES = {"onecycle": "One-cycle", "step": "Step (x gamma per epoch)", "constant": "Constant",
+                   "inverse-time": "Inverse time, T / (T + step)"}
+SCALING_TITLES = {"standardize": "Standardize (train mean/std)", "unit": "Grey / 255 in [0, 1]"}
+LOSS_TITLES = {"cross-entropy": "Cross-entropy", "clipped-cross-entropy": "Clipped cross-entropy (tflearn)"}
 DEVICE_TITLES = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
 
 
@@ -118,6 +125,8 @@ class TrainingForm(QWidget):
         device_row.addWidget(self.device_choice, 1)
         device_row.addWidget(self.device_label)
 
+        details = self._recipe_details()
+
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -130,13 +139,65 @@ class TrainingForm(QWidget):
         form.addRow("Epochs", self.epochs)
         form.addRow(self.augment)
         form.addRow("Device", device_row)
+        form.addRow(details)
         self.model_choice.currentIndexChanged.connect(self._on_model_chosen)
 
         self.widgets: list[QWidget] = [
             self.dataset_choice, self.model_choice, self.optimizer_choice, self.learning_rate,
-            self.batch_size, self.epochs, self.augment, self.device_choice,
+            self.batch_size, self.epochs, self.augment, self.device_choice, *self.detail_widgets,
         ]
         self.set_config(self._base)
+
+    def _recipe_details(self) -> QGroupBox:
+        """The recipe's finer fields, in a group folded away until its title box is ticked: the seed
+        presets set them, and a learner can see and change what each seed system did."""
+        def combo(name, title, tip, values, titles):
+            box = named(QComboBox(), name, title, tip)
+            for value in values:
+                box.addItem(titles.get(value, value), value)
+            return box
+
+        def spin(name, title, tip, low, high, decimals):
+            box = named(QDoubleSpinBox(), name, title, tip)
+            box.setRange(low, high)
+            box.setDecimals(decimals)
+            box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+            return box
+
+        self.schedule_choice = combo("schedule_choice", "Schedule", "How the learning rate changes over the run",
+                                     SCHEDULES, SCHEDULE_TITLES)
+        self.momentum = spin("momentum", "Momentum", "Momentum of the SGD optimizers", 0.0, 0.999, 3)
+        self.weight_decay = spin("weight_decay", "Weight decay", "L2 penalty on the weights (not on biases or norms)",
+                                 0.0, 1.0, 6)
+        self.label_smoothing = spin("label_smoothing", "Label smoothing",
+                                    "Share of each target spread over the other classes", 0.0, 0.5, 3)
+        self.input_scaling = combo("input_scaling", "Input scaling", "How grey levels are scaled before the network",
+                                   INPUT_SCALINGS, SCALING_TITLES)
+        self.loss_choice = combo("loss_choice", "Loss", "The training loss", LOSSES, LOSS_TITLES)
+        self.with_replacement = named(QCheckBox("Batches drawn with replacement"), "with_replacement",
+                                      "Batches drawn with replacement", "Random examples each batch (torch5, Bastani-Wang)")
+        self.fan_in_lr = named(QCheckBox("Rate / sqrt(fan-in) per layer"), "fan_in_lr", "Per-layer rate",
+                               "Each layer's learning rate divided by the square root of its fan-in (seed 000)")
+        self.detail_widgets = [self.schedule_choice, self.momentum, self.weight_decay, self.label_smoothing,
+                               self.input_scaling, self.loss_choice, self.with_replacement, self.fan_in_lr]
+        group = named(QGroupBox("Recipe details"), "recipe_details", "Recipe details",
+                      "Tick to show the recipe's finer fields (a seed recipe sets them all)")
+        group.setCheckable(True)
+        group.setChecked(False)
+        inner = QFormLayout(group)
+        for title, widget in (("Schedule", self.schedule_choice), ("Momentum", self.momentum),
+                              ("Weight decay", self.weight_decay), ("Label smoothing", self.label_smoothing),
+                              ("Input scaling", self.input_scaling), ("Loss", self.loss_choice)):
+            inner.addRow(title, widget)
+        inner.addRow(self.with_replacement)
+        inner.addRow(self.fan_in_lr)
+        content = [group.layout().itemAt(i).widget() for i in range(group.layout().count())]
+        group.toggled.connect(lambda shown: [w.setVisible(shown) for w in content if w is not None])
+        for widget in content:
+            if widget is not None:
+                widget.setVisible(False)
+        self.recipe_details = group
+        return group
 
     def set_config(self, config: TrainConfig) -> None:
         """Show ``config`` in the controls; fields without a control (schedule, ...) are kept."""
@@ -153,6 +214,14 @@ class TrainingForm(QWidget):
             self.epochs.setValue(config.epochs)
             self.augment.setChecked(config.augment)
             self._select_data(self.device_choice, config.device, fallback="auto")
+            self._select_data(self.schedule_choice, config.schedule)
+            self.momentum.setValue(config.momentum)
+            self.weight_decay.setValue(config.weight_decay)
+            self.label_smoothing.setValue(config.label_smoothing)
+            self._select_data(self.input_scaling, config.input_scaling)
+            self._select_data(self.loss_choice, config.loss)
+            self.with_replacement.setChecked(config.sample_with_replacement)
+            self.fan_in_lr.setChecked(config.fan_in_lr)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -174,6 +243,14 @@ class TrainingForm(QWidget):
             epochs=int(self.epochs.value()),
             augment=self.augment.isChecked(),
             device=self.device_choice.currentData(),
+            schedule=self.schedule_choice.currentData(),
+            momentum=float(self.momentum.value()),
+            weight_decay=float(self.weight_decay.value()),
+            label_smoothing=float(self.label_smoothing.value()),
+            input_scaling=self.input_scaling.currentData(),
+            loss=self.loss_choice.currentData(),
+            sample_with_replacement=self.with_replacement.isChecked(),
+            fan_in_lr=self.fan_in_lr.isChecked(),
         )
 
     def choose(self, name: str) -> None:
