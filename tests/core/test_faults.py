@@ -204,7 +204,7 @@ def test_nan_weights_are_refused_on_load_and_on_save(tmp_path):
 
 def test_a_model_for_another_alphabet_is_refused_clearly(tmp_path):
     letters = small_checkpoint(0, classes=list("abcdefghijklmnopqrstuvwxyz"))
-    with pytest.raises(CheckpointError, match=r"a model for 26 classes \(abcdefghijkl…\); this digitpad reads the digits 0-9 only"):
+    with pytest.raises(CheckpointError, match=r"a model for 26 classes \(abcdefghijkl…\); this digitpad reads the digits 0-9, the letters a-z A-Z, or both"):
         load_checkpoint(write_raw(tmp_path / "letters.safetensors", letters))
 
 
