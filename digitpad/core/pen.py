@@ -60,6 +60,7 @@ class LoadReport:
     source: str
     read: int = 0
     skipped: Counter = field(default_factory=Counter)
+    what: str = "digits"  # what the records are, for the message
 
     @property
     def total_skipped(self) -> int:
@@ -67,7 +68,7 @@ class LoadReport:
 
     def __str__(self) -> str:
         reasons = ", ".join(f"{count} {why}" for why, count in sorted(self.skipped.items()))
-        return f"{self.source}: {self.read} digits read, {self.total_skipped} skipped" + (f" ({reasons})" if reasons else "")
+        return f"{self.source}: {self.read} {self.what} read, {self.total_skipped} skipped" + (f" ({reasons})" if reasons else "")
 
 
 # --- Loading ---------------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ def read_pendigits(path: str | Path) -> tuple[list[PenDigit], LoadReport]:
 
 
 def read_unipen(path: str | Path, labels: Sequence[str] = LABELS, what: str = "digits") -> tuple[list[PenDigit], LoadReport]:
-    report = LoadReport(UNIPEN_SOURCE)
+    report = LoadReport(UNIPEN_SOURCE, what=what)
     try:
         with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
             return parse_unipen_jsonl(handle, report, labels), report

@@ -79,6 +79,7 @@ def test_letters_loader_keeps_letters_and_counts_the_rest(tmp_path, monkeypatch)
     read, reports = letters.load_pen_letters(tmp_path)
     assert [(DIGITS_AND_LETTERS[r.label], r.site) for r in read] == [("A", "ibm"), ("z", "kai")]
     assert sum(r.total_skipped for r in reports) == 2  # "AB" and the inkless q; the 7 is read and dropped
+    assert str(reports[1]) == "unipen: 1 letters read, 1 skipped (1 no ink)"
 
 
 def test_missing_letter_files_name_the_file(tmp_path):
