@@ -2,7 +2,7 @@
 
 Each ``ActionSpec`` names the ``MainWindow`` method it calls (a dotted path: "canvas.undo");
 ``MENUS`` lists each menu's action keys in order, ``None`` for a separator. The View menu also
-gets the inference devices, the display options docks add, and a toggle per dock (``ui.docks``).
+gets what the pad reads (digits, letters or both), the inference devices, the display options docks add, and a toggle per dock (``ui.docks``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ ACTIONS: list[ActionSpec] = [
 
 INFERENCE_DEVICES = "inference_devices"  # in MENUS: the "Inference device" submenu
 RECENT_MODELS = "recent_models"  # in MENUS: the "Recent models" submenu
+ALPHABET_CHOICE = "alphabet_choice"  # in MENUS: the "Read" submenu (digits, letters or both)
 MENUS: dict[str, list[str | None]] = {
     "&File": ["open_model", RECENT_MODELS, "save_model", "export_model", "open_image", None, "quit"],
     "&Edit": ["undo", "redo", "clear"],
-    "&View": [INFERENCE_DEVICES, None],  # then the docks' display options (above the separator) and toggles
+    "&View": [ALPHABET_CHOICE, INFERENCE_DEVICES, None],  # then the docks' display options (above the separator) and toggles
     "&Help": ["about"],
 }

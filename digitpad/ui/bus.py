@@ -14,6 +14,8 @@ class AppBus(QObject):
     """Signals
     -------
     modelChanged(Checkpoint): the pad's live model changed (opened, trained, fine-tuned).
+    alphabetChanged(str): the pad reads "digits", "letters" or "both" now (``LiveModel.set_alphabet``,
+        or a model that reads only another alphabet); emitted before that model's modelChanged.
     predictionChanged(Prediction): the pad read the current drawing (also when it became empty).
     trainingStarted(TrainConfig), trainingEvent(event), trainingFinished(Checkpoint or None):
         a training or fine-tuning run's trainer; ``event`` is a ``core.events.TrainingEvent``.
@@ -27,6 +29,7 @@ class AppBus(QObject):
     """
 
     modelChanged = Signal(object)
+    alphabetChanged = Signal(str)
     predictionChanged = Signal(object)
     trainingStarted = Signal(object)
     trainingEvent = Signal(object)

@@ -42,14 +42,15 @@ from ..core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, sav
 from ..core.events import TaskDone, TaskFailed
 from ..core.inference import available_devices, default_model_path
 from . import settings as app_settings
-from .actions import ACTIONS, INFERENCE_DEVICES, MENUS, RECENT_MODELS
+from .actions import ACTIONS, ALPHABET_CHOICE, INFERENCE_DEVICES, MENUS, RECENT_MODELS
 from .bus import AppBus
 from .docks import DOCKS, DockContext
 from .live_model import LiveModel
 from .runs import RunController
+from .widgets.alphabet_choice import AlphabetChoice
 from .widgets.canvas import DrawingCanvas, image_to_pixmap
 from .widgets.pen_controls import PenControls
-from .widgets.probability_bars import ProbabilityChart
+from .widgets.probability_bars import ProbabilityChart, best_of_each
 
 FALLBACK_REFRESH_HZ = 60.0  # when the screen reports no refresh rate
 # Readings follow the display up to this rate: on a 144 or 240 Hz screen a reading (~5 ms on a
@@ -63,6 +64,12 @@ FIRST_RUN_SIZE = (1280, 820)  # on a large screen; a smaller one gets SCREEN_SHA
 SCREEN_SHARE = 0.96
 RECENT_MODELS_KEPT = 8
 TRAINING_SHARE = 0.4  # of the window's height for the Training dock while a run's curves grow
+# What the pad asks for and calls what it reads, per alphabet.
+DRAW_PROMPTS = {"digits": "Draw a digit on the pad", "letters": "Draw a letter on the pad",
+                "both": "Draw a digit or a letter on the pad"}
+THINGS = {"digits": "a digit", "letters": "a letter", "both": "a digit or a letter"}
+# The widest reading each alphabet shows: the reading label's fixed width (a case-merged "w/W").
+WIDEST_READING = {"digits": "88", "letters": "w/W", "both": "w/W"}
 
 
 def _live_model_attribute(name: str) -> property:
@@ -84,6 +91,7 @@ class MainWindow(QMainWindow):
         self.settings = app_settings.open_settings()
         self.runs = RunController(self.bus, self.settings, self)  # starts every run and task
         self.model = LiveModel(self.bus, self)  # the pad's model and latest reading, for every dock
+        self.alphabet_choice = AlphabetChoice(self.model, self.settings, self)
         self.docks: dict[str, QDockWidget] = {}
         self._example: tuple = (None, None)  # (the pad's image, the dataset example it shows)
         self.dock_widgets: dict[str, QWidget] = {}
@@ -93,6 +101,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         # After the docks: each model change reaches them first, then the title and the pad's reading.
         self.bus.modelChanged.connect(self._on_model_changed)
+        self.bus.alphabetChanged.connect(self._on_alphabet_changed)
         self._predict_timer = QTimer(self)
         self._predict_timer.setSingleShot(True)
         self._last_slot_s = 0.0  # when the last reading was scheduled to run
@@ -125,14 +134,22 @@ class MainWindow(QMainWindow):
         self.prediction_label.setFont(font)
         # Fixed sizes: a reading changes the text every frame, and a label that resized would
         # re-lay out (and repaint) the whole column, chart included.
-        self.prediction_label.setFixedWidth(self.prediction_label.fontMetrics().horizontalAdvance("88"))
+        self._fit_reading_label("digits")
         self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.confidence_label = QLabel("Draw a digit on the pad")
+        self.confidence_label = QLabel(DRAW_PROMPTS["digits"])
         self.confidence_label.setObjectName("prediction_note")
         self.confidence_label.setAccessibleName("Prediction confidence")
         self.confidence_label.setWordWrap(True)
         self.confidence_label.setFixedHeight(3 * self.confidence_label.fontMetrics().lineSpacing())
         self.chart = ProbabilityChart()
+        self.both_header = QLabel("")
+        self.both_header.setObjectName("bothHeader")
+        self.both_header.setAccessibleName("Best digit and best letter")
+        self.both_header.setToolTip("Reading both: the best digit and the best letter, and why they look alike when they do")
+        self.both_header.setWordWrap(True)
+        # Two lines whatever the reading says: a header that resized would re-lay out the column every frame.
+        self.both_header.setFixedHeight(2 * self.both_header.fontMetrics().lineSpacing())
+        self.both_header.hide()
         self.preview = QLabel()
         self.preview.setObjectName("network_input")
         self.preview.setAccessibleName("What the network sees")
@@ -157,9 +174,18 @@ class MainWindow(QMainWindow):
             pen.pen_slider, pen.eraser_button, pen.pressure_box, pen.clear_button)
         lower.addLayout(pen.layout, 1)
 
+        chart_head = QHBoxLayout()
+        read = QLabel("Read")
+        read.setBuddy(self.alphabet_choice.combo)
+        chart_head.addWidget(read)
+        chart_head.addWidget(self.alphabet_choice.combo)
+        chart_head.addWidget(self.both_header, 1)
+        chart_head.addStretch(0)
+
         right = QWidget()
         column = QVBoxLayout(right)
         column.addLayout(reading)
+        column.addLayout(chart_head)
         column.addWidget(self.chart, 1)
         self._pad_column = column
         self._pad_widgets = 0  # added under the reading by add_pad_widget
@@ -206,6 +232,10 @@ class MainWindow(QMainWindow):
                     menu.addSeparator()
                 elif key == INFERENCE_DEVICES:
                     self._build_device_menu(menu.addMenu("Inference &device"))
+                elif key == ALPHABET_CHOICE:
+                    read_menu = menu.addMenu("&Read")
+                    read_menu.setObjectName("menu_alphabet")
+                    self.alphabet_choice.fill_menu(read_menu)
                 elif key == RECENT_MODELS:
                     self.recent_menu = menu.addMenu("Recent &models")
                     self.recent_menu.setObjectName("menu_recent_models")
@@ -311,6 +341,17 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, _checkpoint) -> None:
         self._update_title()
         self.predict_now()
+
+    def _on_alphabet_changed(self, alphabet: str) -> None:
+        """Show the new alphabet's classes and read the drawing with it."""
+        self._fit_reading_label(alphabet)
+        self.both_header.setVisible(alphabet == "both")
+        self.predict_now()
+
+    def _fit_reading_label(self, alphabet: str) -> None:
+        """Fixed widths: a reading changes the text every frame, and a label that resized would
+        re-lay out (and repaint) the whole column, chart included."""
+        self.prediction_label.setFixedWidth(self.prediction_label.fontMetrics().horizontalAdvance(WIDEST_READING[alphabet]))
 
     def _update_title(self) -> None:
         if self.checkpoint is None:
@@ -523,25 +564,32 @@ class MainWindow(QMainWindow):
         self.bus.predictionChanged.emit(prediction)
 
     def _show_prediction(self, prediction) -> None:
+        alphabet = self.model.alphabet
+        if self.predictor is not None:
+            self.chart.set_classes(self.predictor.classes)
         if prediction is None:
             self.prediction_label.setText("")
             self.confidence_label.setText("No model loaded: File > Open model")
             self.chart.set_probabilities(None)
+            self.both_header.setText("")
             return
         if prediction.empty:
             self.prediction_label.setText("")
-            self.confidence_label.setText("Draw a digit on the pad")
+            self.confidence_label.setText(DRAW_PROMPTS[alphabet])
             self.chart.set_probabilities(None)
+            self.both_header.setText("")
             self.preview.clear()
             return
-        self.prediction_label.setText(str(prediction.digit))
+        self.prediction_label.setText(prediction.shown or prediction.label or str(prediction.digit))
         if prediction.confident:
             self.confidence_label.setText(f"{prediction.score * 100:.1f}% sure")
         else:
             self.confidence_label.setText(
-                f"Unsure ({prediction.score * 100:.0f}%): this may not be a digit, or it is ambiguous"
+                f"Unsure ({prediction.score * 100:.0f}%): this may not be {THINGS[alphabet]}, or it is ambiguous"
             )
         self.chart.set_probabilities(prediction.probabilities, prediction.confident)
+        if alphabet == "both":
+            self.both_header.setText(best_of_each(self.predictor.classes, prediction.probabilities))
         self.preview.setPixmap(image_to_pixmap(prediction.prepared.image, PREVIEW_SIZE_PX))
 
     # --- about, settings, closing -------------------------------------------------------------
@@ -572,6 +620,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.pen_slider.setValue(app_settings.read(self.settings, "pen_width", int(self.canvas.pen_width), int))
+        self.alphabet_choice.restore()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.runs.shutdown()  # every run and task stops within a batch (or chunk, or file); nothing saved

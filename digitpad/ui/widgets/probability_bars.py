@@ -1,78 +1,124 @@
-"""The live bar chart of the ten class probabilities: a pyqtgraph plot with one custom bar item."""
+"""The live bar chart of the class probabilities: a pyqtgraph plot with one custom bar item.
+
+Ten digits, 52 letters or all 62 classes (``set_classes``): with ten every bar gets its percentage;
+with more, bars are narrow and their tick labels small, so the three best are highlighted and named
+over their bars ("L 87%"), the way a reader scans such a chart anyway.
+"""
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+
+from ...core.alphabets import DIGITS, case_merged_reading, lookalike_note
 
 BAR_COLOR = QColor(120, 144, 180)
 TOP_COLOR = QColor(38, 110, 220)
 UNSURE_TOP_COLOR = QColor(220, 140, 40)
+RUNNER_UP_COLOR = QColor(110, 160, 230)  # the second and third of many classes: highlighted, less
 BAR_WIDTH = 0.7
-X_RANGE = (-0.6, 9.6)
 Y_TOP = 1.14  # fixed: 0..100% plus headroom for the label over a full bar
 LABEL_GAP_PX = 3
+FEW_CLASSES = 10  # up to this many, every bar is labelled; beyond, only the TOP_LABELLED best
+TOP_LABELLED = 3
+SMALL_TICK_POINTS = 7.0  # tick labels of many classes: a letter every ~7 px still reads
+
+
+def x_range(count: int) -> tuple[float, float]:
+    return -0.6, count - 0.4
 
 
 class ProbabilityBars(pg.GraphicsObject):
-    """Ten bars and their percentages, painted by one item.
+    """One bar per class and the percentages, painted by one item.
 
-    The chart changes every frame while the user draws. A BarGraphItem with per-bar colours plus ten
-    TextItems cost ~1.5 ms a frame to update (geometry changes, re-laid-out text); this item keeps a
-    fixed bounding rectangle, so an update is one ``update()`` call, and it paints the labels in
-    screen pixels so they stay crisp and never scale with the plot.
+    The chart changes every frame while the user draws. A BarGraphItem with per-bar colours plus a
+    TextItem per bar cost ~1.5 ms a frame to update (geometry changes, re-laid-out text); this item
+    keeps a fixed bounding rectangle (changed only with the classes), so an update is one
+    ``update()`` call, and it paints the labels in screen pixels so they stay crisp and never scale
+    with the plot.
     """
 
-    def __init__(self):
+    def __init__(self, classes: Sequence[str] = DIGITS):
         super().__init__()
-        self.values = np.zeros(10, np.float32)
+        self.classes = tuple(classes)
+        self.values = np.zeros(len(self.classes), np.float32)
         self.top_color: QColor | None = None  # highlight for the top bar; None: no highlight
-        self.texts = [""] * 10
+        self.texts = [""] * len(self.classes)
+        self.ranked: list[int] = []  # the labelled bars, best first
+
+    def set_classes(self, classes: Sequence[str]) -> None:
+        self.prepareGeometryChange()  # the bounding rectangle follows the class count
+        self.classes = tuple(classes)
+        self.set_values(np.zeros(len(self.classes), np.float32), None)
 
     def set_values(self, values: np.ndarray, top_color: QColor | None) -> None:
         self.values = np.asarray(values, np.float32)
         self.top_color = top_color
-        self.texts = [f"{v * 100:.0f}%" if v >= 0.005 else "" for v in self.values]
+        many = len(self.values) > FEW_CLASSES
+        order = np.argsort(-self.values, kind="stable")[:TOP_LABELLED if many else len(self.values)]
+        self.ranked = [int(i) for i in order if self.values[i] >= 0.005]
+        self.texts = [""] * len(self.values)
+        for i in self.ranked:
+            percent = f"{self.values[i] * 100:.0f}%"
+            self.texts[i] = f"{self.classes[i]} {percent}" if many else percent
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return QRectF(X_RANGE[0], 0.0, X_RANGE[1] - X_RANGE[0], Y_TOP)
+        low, high = x_range(len(self.classes))
+        return QRectF(low, 0.0, high - low, Y_TOP)
 
     def paint(self, painter, *args) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
-        top = int(self.values.argmax()) if self.values.any() else -1
-        for digit, value in enumerate(self.values):
+        highlighted = {i: (self.top_color if rank == 0 else RUNNER_UP_COLOR)
+                       for rank, i in enumerate(self.ranked[:TOP_LABELLED])} if self.top_color is not None else {}
+        if len(self.values) <= FEW_CLASSES:  # ten bars: only the best stands out, as always
+            highlighted = {i: c for i, c in highlighted.items() if c is self.top_color}
+        for index, value in enumerate(self.values):
             if value > 0:
-                painter.setBrush(self.top_color if digit == top and self.top_color is not None else BAR_COLOR)
-                painter.drawRect(QRectF(digit - BAR_WIDTH / 2, 0.0, BAR_WIDTH, float(value)))
+                painter.setBrush(highlighted.get(index, BAR_COLOR))
+                painter.drawRect(QRectF(index - BAR_WIDTH / 2, 0.0, BAR_WIDTH, float(value)))
         self._paint_labels(painter)
 
     def _paint_labels(self, painter) -> None:
-        """Each percentage just above its bar; in a plot too short for the headroom, at its top."""
+        """Each label just above its bar; in a plot too short for the headroom, at its top. A label
+        that would cover a better one's (neighbouring classes) moves up a line, or down at the top."""
         painter.save()
         to_screen = painter.transform()
         painter.resetTransform()
+        font = painter.font()
+        if len(self.values) > FEW_CLASSES:
+            font.setBold(True)
+            painter.setFont(font)
         metrics = painter.fontMetrics()
         ceiling = to_screen.map(QPointF(0.0, Y_TOP)).y() + metrics.ascent()  # y grows downwards on screen
         painter.setPen(QGuiApplication.palette().color(QPalette.ColorRole.WindowText))
-        for digit, text in enumerate(self.texts):
-            if text:
-                bar_top = to_screen.map(QPointF(digit, float(self.values[digit])))
-                baseline = max(bar_top.y() - LABEL_GAP_PX - metrics.descent(), ceiling)
-                painter.drawText(QPointF(bar_top.x() - metrics.horizontalAdvance(text) / 2, baseline), text)
+        placed: list[QRectF] = []
+        for index in self.ranked:
+            text = self.texts[index]
+            bar_top = to_screen.map(QPointF(index, float(self.values[index])))
+            baseline = max(bar_top.y() - LABEL_GAP_PX - metrics.descent(), ceiling)
+            width = metrics.horizontalAdvance(text)
+            rect = QRectF(bar_top.x() - width / 2, baseline - metrics.ascent(), width, metrics.height())
+            step = -metrics.lineSpacing() if baseline > ceiling + metrics.lineSpacing() else metrics.lineSpacing()
+            while any(rect.intersects(other) for other in placed):
+                rect.translate(0, step)
+            placed.append(rect)
+            painter.drawText(QPointF(rect.left(), rect.top() + metrics.ascent()), text)
         painter.restore()
 
 
 class ProbabilityChart(pg.PlotWidget):
-    """Ten bars on a fixed 0..100% axis (so they don't jump), the top bar highlighted, values printed."""
+    """One bar per class on a fixed 0..100% axis (so they don't jump), the best highlighted, values printed."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("probabilities")
         self.setAccessibleName("Class probabilities")
-        self.setToolTip("The network's probability for each digit (calibrated on validation data)")
+        self.setToolTip("The network's probability for each class (calibrated on validation data)")
         self.setBackground(None)
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
@@ -80,12 +126,12 @@ class ProbabilityChart(pg.PlotWidget):
         self.setAntialiasing(False)  # axis-aligned bars need none; it halves the repaint per frame
         plot = self.getPlotItem()
         plot.setYRange(0, Y_TOP, padding=0)
-        plot.setXRange(*X_RANGE, padding=0)
-        plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)], []])
         plot.getAxis("left").setTicks([[(v, f"{v * 100:.0f}%") for v in (0, 0.25, 0.5, 0.75, 1.0)], []])
         plot.showGrid(y=True, alpha=0.15)
+        self._tick_font = QFont(self.font())
         self.bars = ProbabilityBars()
         plot.addItem(self.bars)
+        self._show_ticks(DIGITS)
         self.setMinimumHeight(120)  # a 1366x768 laptop must also give the Training dock room
 
     @property
@@ -93,13 +139,53 @@ class ProbabilityChart(pg.PlotWidget):
         return self.bars.values
 
     @property
+    def classes(self) -> tuple[str, ...]:
+        return self.bars.classes
+
+    @property
     def labels(self) -> list[str]:
-        """The percentages printed over the bars ("" where a bar is below 0.5%)."""
+        """The labels printed over the bars ("" where a bar is below 0.5%, or not among the three
+        best of many classes)."""
         return list(self.bars.texts)
 
+    def set_classes(self, classes: Sequence[str]) -> None:
+        """Show these classes' bars (the digits, the letters or both); cheap when they are the same."""
+        if tuple(classes) == self.bars.classes:
+            return
+        self.bars.set_classes(classes)
+        self._show_ticks(self.bars.classes)
+
+    def _show_ticks(self, classes: tuple[str, ...]) -> None:
+        plot = self.getPlotItem()
+        plot.setXRange(*x_range(len(classes)), padding=0)
+        axis = plot.getAxis("bottom")
+        font = QFont(self._tick_font)
+        if len(classes) > FEW_CLASSES:
+            font.setPointSizeF(SMALL_TICK_POINTS)
+        # Every class is named even when the labels nearly touch: pyqtgraph would drop them all.
+        axis.setStyle(tickFont=font, textFillLimits=[(0, 2.0)], tickTextOffset=2)
+        axis.setTicks([[(i, label) for i, label in enumerate(classes)], []])
+
     def set_probabilities(self, probabilities: np.ndarray | None, confident: bool = True) -> None:
-        """Show ``probabilities`` (10,) or nothing (None: empty canvas)."""
+        """Show ``probabilities`` (one per class) or nothing (None: empty canvas)."""
         if probabilities is None:
-            self.bars.set_values(np.zeros(10, np.float32), None)
+            self.bars.set_values(np.zeros(len(self.bars.classes), np.float32), None)
         else:
             self.bars.set_values(probabilities, TOP_COLOR if confident else UNSURE_TOP_COLOR)
+
+
+def best_of_each(classes: Sequence[str], probabilities: np.ndarray) -> str:
+    """Reading both alphabets: "best digit 0 · 61% | best letter O · 35%", and why the two look
+    alike when they are a known look-alike pair (O/0, l/1/I, S/5 ...)."""
+    classes = tuple(classes)
+    probabilities = np.asarray(probabilities, np.float64)
+    digits = [i for i, label in enumerate(classes) if not label.isalpha()]
+    letters = [i for i, label in enumerate(classes) if label.isalpha()]
+    digit = digits[int(probabilities[digits].argmax())]
+    letter_classes = tuple(classes[i] for i in letters)
+    letter_shown, letter_score = case_merged_reading(letter_classes, probabilities[letters])
+    letter = letter_classes[int(probabilities[letters].argmax())]
+    header = (f"best digit {classes[digit]} · {probabilities[digit] * 100:.0f}% | "
+              f"best letter {letter_shown} · {letter_score * 100:.0f}%")
+    note = lookalike_note(classes[digit], letter)
+    return f"{header}\n{note[0].upper() + note[1:]}" if note else header
