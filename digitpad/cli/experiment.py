@@ -112,8 +112,9 @@ def cmd_experiment(args) -> int:
             from ..experiments.shared_layer import compare
 
             torch.set_num_threads(args.threads)
+            seeds = [int(seed) for seed in _floats(args.seeds)] or [0]
             rows = compare(load("digits+letters"), fractions=_floats(args.values) or [0.1], epochs=args.epochs or 3,
-                           threads=args.threads, log=_log)
+                           threads=args.threads, seeds=seeds, log=_log)
             written.append(suite.write_csv(out / "shared-first-layer.csv", "shared-first-layer", rows))
         for path in written:
             print(f"wrote {path}")
@@ -156,5 +157,7 @@ def add_commands(commands) -> None:
     parser.add_argument("--epochs", type=int,
                         help="override epochs (reproduce, hog-svm's SVM: 15) or cap them (sweeps, train-fraction)")
     parser.add_argument("--model", help="hog-svm: the CNN checkpoint to compare with (default: the shipped model)")
+    parser.add_argument("--seeds", help="shared-first-layer: comma-separated seeds, each a full repeat (default 0); "
+                        "the plot shows their mean and range")
     parser.add_argument("--no-plot", action="store_true", help="write the CSV only")
     parser.set_defaults(func=cmd_experiment)

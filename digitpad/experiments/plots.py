@@ -141,6 +141,13 @@ def plot_hog_svm(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Pa
     return _save(fig, Path(png_path))
 
 
+def _mean_and_range(runs: list[dict], keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per key, in percent: the mean, min and max over ``runs`` (0 where a run has no value, e.g. the
+    digits of letters alone)."""
+    values = np.array([[float(r[key]) * 100 if r.get(key) else 0.0 for key in keys] for r in runs] or [[0.0] * len(keys)])
+    return values.mean(axis=0), values.min(axis=0), values.max(axis=0)
+
+
 def plot_shared_layer(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> Path:
     """Letters (exact and case-insensitive) and digits test accuracy of each variant, per training share."""
     plt = _pyplot()
@@ -153,15 +160,18 @@ def plot_shared_layer(csv_path: str | os.PathLike, png_path: str | os.PathLike) 
     width = 0.8 / max(1, len(variants))
     for ax, fraction in zip(axes[0], fractions):
         for i, variant in enumerate(variants):
-            row = next((r for r in rows if r["variant"] == variant and float(r["fraction"]) == fraction), None)
-            values = [float(row[key]) * 100 if row and row[key] else 0.0 for key, _ in measures]
-            bars = ax.bar(np.arange(len(measures)) + (i - (len(variants) - 1) / 2) * width, values, width, label=variant)
-            ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in values], fontsize=7)
+            runs = [r for r in rows if r["variant"] == variant and float(r["fraction"]) == fraction]
+            mean, low, high = _mean_and_range(runs, [key for key, _ in measures])
+            bars = ax.bar(np.arange(len(measures)) + (i - (len(variants) - 1) / 2) * width, mean, width, label=variant,
+                          yerr=[mean - low, high - mean] if len(runs) > 1 else None, capsize=2)
+            ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in mean], fontsize=7)
         ax.set_xticks(np.arange(len(measures)))
         ax.set_xticklabels([label for _, label in measures], fontsize=8)
         low = min((float(r[k]) * 100 for r in rows for k, _ in measures if r[k]), default=0)
         ax.set_ylim(max(0, low - 5), 100)
-        ax.set_title(f"{fraction * 100:g}% of the training set, {rows[0]['epochs']} epochs", fontsize=9)
+        seeds = len({r["seed"] for r in rows})
+        ax.set_title(f"{fraction * 100:g}% of the training set, {rows[0]['epochs']} epochs"
+                     + (f", mean and range of {seeds} seeds" if seeds > 1 else ""), fontsize=9)
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel("test accuracy on held-out sites (%)")
     axes[0][-1].legend(fontsize=8, loc="lower right")

@@ -93,7 +93,10 @@ def run_variant(variant: str, data: DigitData, fraction: float, epochs: int, thr
     return row
 
 
-def compare(data: DigitData, fractions=(0.1,), epochs: int = 3, threads: int = 1, seed: int = 0,
+def compare(data: DigitData, fractions=(0.1,), epochs: int = 3, threads: int = 1, seeds=(0,),
             variants=VARIANTS, log: Callable[[str], None] = print) -> list[dict]:
-    """Every variant at every training-set share: the rows of ``shared-first-layer.csv``."""
-    return [run_variant(v, data, f, epochs, threads, seed, log) for f in fractions for v in variants]
+    """Every variant at every training-set share, once per seed: the rows of ``shared-first-layer.csv``.
+
+    A seed changes the subset drawn, the initial weights and the batch order alike, so the spread
+    over seeds says whether a difference between variants is more than luck."""
+    return [run_variant(v, data, f, epochs, threads, seed, log) for seed in seeds for f in fractions for v in variants]

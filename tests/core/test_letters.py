@@ -303,13 +303,14 @@ def test_shared_first_layer_experiment_writes_a_row_per_variant(tmp_path, monkey
     assert len(alone.train_labels) == int((data.train_labels >= 10).sum())
     monkeypatch.setattr(experiment_cli, "_load_data", lambda name, root: data)
     code = cli.main(["experiment", "shared-first-layer", "--out", str(tmp_path), "--values", "0.5", "--epochs", "1",
-                     "--no-plot"])
+                     "--seeds", "0,1", "--no-plot"])
     assert code == 0
     import csv
 
     rows = list(csv.DictReader(open(tmp_path / "shared-first-layer.csv")))
-    assert [r["variant"] for r in rows] == ["shared", "separate", "letters-alone"]
-    shared, separate, letters_alone = rows
+    assert [(r["variant"], r["seed"]) for r in rows] == [(v, s) for s in "01" for v in ("shared", "separate", "letters-alone")]
+    assert rows[0]["letters_test_accuracy"] != rows[3]["letters_test_accuracy"]  # another seed is another run
+    shared, separate, letters_alone = rows[:3]
     assert int(shared["parameters"]) < int(separate["parameters"])  # one first layer fewer
     assert shared["train_letters"] == separate["train_letters"]
     assert abs(int(letters_alone["train_letters"]) - int(shared["train_letters"])) <= 0.2 * int(shared["train_letters"])
@@ -348,3 +349,13 @@ def test_eval_letters_uses_the_shipped_letters_model_by_default(monkeypatch, cap
     result = json.loads(capsys.readouterr().out)
     assert result["model"] == str(default_model_path("letters")) and result["alphabet"] == "letters"
     assert result["count"] == len(data.test_labels) and len(result["confusion"]) == 52
+
+
+def test_shared_layer_plot_shows_the_mean_and_range_over_seeds():
+    from digitpad.experiments.plots import _mean_and_range
+
+    runs = [{"letters_test_accuracy": "0.70", "digits_test_accuracy": ""},
+            {"letters_test_accuracy": "0.80", "digits_test_accuracy": ""}]
+    mean, low, high = _mean_and_range(runs, ["letters_test_accuracy", "digits_test_accuracy"])
+    assert mean.tolist() == pytest.approx([75.0, 0.0]) and low.tolist() == pytest.approx([70.0, 0.0])
+    assert high.tolist() == pytest.approx([80.0, 0.0])
