@@ -6,17 +6,20 @@ the pad as queued mouse events at 125 Hz, measuring stroke-to-chart latency: fro
 being posted to ``window.predict_now`` having updated the probability chart (the window reads the
 drawing at most once per 16 ms frame, so a change can wait for the next frame by design).
 
-Phases, each measured for ``--seconds``: the idle app, alone and with strokes; the same training
-on a bare Python thread with no UI (the floor this machine allows); then training started with the
-panel's Train button (digitpad's default recipe, torch threads at their default: all cores but
-one), alone and with strokes. Each run is measured after its first losses and a short warm-up.
-The GUI thread's CPU share and the training UI's handler times are printed too: unlike lateness,
-they do not depend on what else the machine is running. Finally the window is closed mid-run,
-timing the clean stop.
+Phases: the idle app, alone and with strokes (``--seconds`` each); then the process's first
+training run, started with the panel's Train button (digitpad's default recipe, torch threads at
+their default: all cores but one) and measured from just before the click for ``--from-click``
+seconds, start-up included, as a new user meets it; the same run in its stride, alone and with
+strokes; a second run with strokes from before its click; the window closed mid-run (the clean
+stop, timed); finally the same training on a bare Python thread with no UI (the floor this machine
+allows). Every tick more than a 60 Hz frame late is a stall: it is listed with its time after the
+click, how much of it a full garbage collection took, and where the other threads were just after
+it (what held the GIL is usually still on top). The GUI thread's CPU share and the training UI's
+handler times are printed too: unlike lateness, they do not depend on what else the machine runs.
 
 Data: the real MNIST when ``DIGITPAD_DATA`` is set (or ``--data``), else a synthetic stand-in of
-the same size class (font digits, tiled). Target on the 2-core dev machine: p99 lateness under
-10 ms and max under 25 ms while training.
+the same size class (font digits, tiled). Target: from the click on, lateness p99 <= 5 ms and
+max <= 16.7 ms (one frame), with and without drawing.
 
     QT_QPA_PLATFORM=offscreen DIGITPAD_DATA=/work/shared/data .venv/bin/python benchmarks/ui_stall.py
 """
@@ -25,10 +28,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import math
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -100,8 +105,49 @@ class Timed:
         return samples
 
 
+FRAME_S = 1 / 60  # a tick later than one 60 Hz frame is a stall a user can see
+
+
+def thread_stacks() -> str:
+    """Where every other thread is (innermost digitpad/torch frames), to find what held the GUI up."""
+    main = threading.main_thread().ident
+    names = {t.ident: t.name for t in threading.enumerate()}
+    out = []
+    for ident, frame in sys._current_frames().items():
+        if ident == main:
+            continue
+        chain = []
+        while frame is not None and len(chain) < 4:
+            code = frame.f_code
+            chain.append(f"{Path(code.co_filename).name}:{code.co_name}:{frame.f_lineno}")
+            frame = frame.f_back
+        out.append(f"{names.get(ident, ident)}: " + " < ".join(chain))
+    return "; ".join(out) or "no other thread"
+
+
+class CollectionLog:
+    """Times of the garbage collector's generation-2 runs (a full collection holds the GIL)."""
+
+    def __init__(self):
+        self.runs: list[tuple[float, float]] = []  # (start, end), perf_counter seconds
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.runs.append((self._start, time.perf_counter()))
+
+    def overlapping(self, start: float, end: float) -> float:
+        return sum(min(end, b) - max(start, a) for a, b in self.runs if a < end and b > start)
+
+
 class LatenessProbe:
-    """A chain of single-shot precise timers; each tick records how late it ran."""
+    """A chain of single-shot precise timers; each tick records how late it ran, and for ticks later
+    than a frame (stalls) when it happened, where the other threads were and any full collection."""
 
     def __init__(self, interval_ms: int = TICK_MS):
         self.interval_s = interval_ms / 1000
@@ -113,6 +159,8 @@ class LatenessProbe:
         self.samples: list[float] = []
         self.recording = False
         self._due = 0.0
+        self.collections = CollectionLog()
+        self.stalls: list[tuple[float, float, float, str]] = []  # (when, lateness, GC seconds inside, stacks)
 
     def start(self) -> None:
         self._due = time.perf_counter() + self.interval_s
@@ -121,7 +169,11 @@ class LatenessProbe:
     def _tick(self) -> None:
         now = time.perf_counter()
         if self.recording:
-            self.samples.append(max(0.0, now - self._due))
+            late = max(0.0, now - self._due)
+            self.samples.append(late)
+            if late > FRAME_S:
+                gc_s = self.collections.overlapping(self._due, now)
+                self.stalls.append((now, late, gc_s, thread_stacks()))
         self._due = now + self.interval_s
         self.timer.start()
 
@@ -239,10 +291,10 @@ def main() -> int:
     parser.add_argument("--data", help="data root holding mnist/ (default: $DIGITPAD_DATA, else synthetic)")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds after a run's first losses not measured")
+    parser.add_argument("--from-click", type=float, default=20.0,
+                        help="seconds measured from just before each click on Train (start-up included)")
     args = parser.parse_args()
     started = time.perf_counter()
-
-    import threading
 
     import torch
 
@@ -291,6 +343,58 @@ def main() -> int:
     strokes.stop()
     phases.end("idle app + strokes")
 
+    losses_seen = []
+
+    def on_training_event(event):
+        if type(event).__name__ == "StepsEnded":
+            losses_seen.append(1)
+            phases.steps = event.step
+
+    window.bus.trainingEvent.connect(on_training_event)
+
+    def click_train() -> float:
+        """Click Train, measuring from just before the click; the click time (perf_counter)."""
+        losses_seen.clear()
+        phases.discard()
+        click = time.perf_counter()
+        panel.train_button.click()
+        return click
+
+    # What a new user meets: the process's first run, measured from the click for --from-click s.
+    click = click_train()
+    if not wait_until(lambda: losses_seen or not panel.running, 600) or not panel.running:
+        print(f"training did not start: {panel.status_label.text()} {panel.banner_label.text()}")
+        return 1
+    startup_s = time.perf_counter() - click
+    run_for(max(0.0, args.from_click - (time.perf_counter() - click)))
+    phases.end("first run, from the click")
+    clicks = {"first run, from the click": click}
+    run_for(args.warmup)
+    phases.discard()
+    run_for(args.seconds)
+    phases.end("app training")
+    strokes.start()
+    run_for(args.seconds * 2)
+    strokes.stop()
+    phases.end("app training + strokes")
+    progress = panel.progress.format()
+    panel.stop_button.click()
+    wait_until(lambda: not panel.running, 300)
+
+    # A second run, drawing from before the click on.
+    strokes.start()
+    run_for(1.0)
+    click = click_train()
+    run_for(args.from_click)
+    strokes.stop()
+    phases.end("second run + strokes, from the click")
+    clicks["second run + strokes, from the click"] = click
+
+    close_start = time.perf_counter()
+    window.close()
+    close_ms = (time.perf_counter() - close_start) * 1000
+    app.processEvents()
+
     # The floor: the same training on a bare Python thread, with no UI consuming its events.
     control, events = RunControl(), [0]
     trainer = Trainer(dataclasses.replace(config), data, control)
@@ -314,45 +418,14 @@ def main() -> int:
     control.stop()
     wait_until(lambda: not thread.is_alive(), 300)
     thread.join()
-    phases.steps = 0
-    phases.discard()
-
-    losses_seen = []
-
-    def on_training_event(event):
-        if type(event).__name__ == "StepsEnded":
-            losses_seen.append(1)
-            phases.steps = event.step
-
-    window.bus.trainingEvent.connect(on_training_event)
-    click = time.perf_counter()
-    panel.train_button.click()
-    if not wait_until(lambda: losses_seen or not panel.running, 600) or not panel.running:
-        print(f"training did not start: {panel.status_label.text()} {panel.banner_label.text()}")
-        return 1
-    startup_s = time.perf_counter() - click
-    run_for(args.warmup)
-    phases.discard()
-    run_for(args.seconds)
-    phases.end("app training")
-    strokes.start()
-    run_for(args.seconds * 2)
-    strokes.stop()
-    phases.end("app training + strokes")
-    progress = panel.progress.format()
-
-    close_start = time.perf_counter()
-    window.close()
-    close_ms = (time.perf_counter() - close_start) * 1000
     probe.timer.stop()
-    app.processEvents()
 
     print(f"digitpad UI stall benchmark: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
           f"torch {torch.__version__}, Qt platform {app.platformName()}")
     print(f"data: {source}; recipe 'default' on CPU, trainer torch threads {default_threads()} (all cores but one), "
           f"GUI thread torch threads {torch.get_num_threads()}")
     print(f"app run reached: {progress}")
-    print(f"start-up, click to first losses: app {startup_s:.1f} s, bare {bare_startup:.1f} s (first run imports torch._dynamo)")
+    print(f"start-up, click to first losses: first app run {startup_s:.1f} s, bare thread (later) {bare_startup:.1f} s")
     print(f"\nevent-loop lateness of a {TICK_MS} ms timer; the GUI thread's CPU share; training speed:")
     for name, late, _, cpu, _, speed in phases.rows:
         trained = f"   {speed:6,.0f} samples/s" if speed else ""
@@ -368,12 +441,19 @@ def main() -> int:
             if durations:
                 print(f"  {name:24s} {key:16s} {percentiles(durations)}")
     print()
+    for name, click in clicks.items():
+        stalls = [(t - click, late, gc_s, where) for t, late, gc_s, where in probe.stalls
+                  if click <= t <= click + args.from_click + 1]
+        print(f"stalls (ticks more than a frame late) in '{name}': {len(stalls)}")
+        for at, late, gc_s, where in stalls:
+            print(f"  {at:6.2f} s after the click: {late * 1000:6.1f} ms late, full GC {gc_s * 1000:.1f} ms of it; {where}")
+    print()
     for name, late, *_ in phases.rows:
-        if name.startswith("app training"):
+        if "from the click" in name or name.startswith("app training"):
             ms = np.asarray(late) * 1000
-            verdict = "PASS" if np.percentile(ms, 99) < 10 and ms.max() < 25 else "FAIL"
+            verdict = "PASS" if np.percentile(ms, 99) <= 5 and ms.max() <= FRAME_S * 1000 else "FAIL"
             print(f"{name}: lateness p99 {np.percentile(ms, 99):.2f} ms, max {ms.max():.2f} ms "
-                  f"(target p99 < 10, max < 25): {verdict}")
+                  f"(target p99 <= 5, max <= {FRAME_S * 1000:.1f}): {verdict}")
     print(f"closing the window mid-run: {close_ms:.0f} ms (stopped within a batch, nothing saved)")
     print(f"total {time.perf_counter() - started:.0f} s")
     return 0
