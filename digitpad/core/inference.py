@@ -128,6 +128,16 @@ class Predictor:
         """Which network of a joint model the viewers look inside: the letters' when reading letters."""
         return "letters" if self.alphabet == "letters" else "digits"
 
+    def branch_of(self, prediction: "Prediction | None") -> str:
+        """The network that gave ``prediction``'s best class: in Both, the letters' for a letter."""
+        if self.alphabet == "both" and prediction is not None and prediction.label is not None:
+            return "letters" if prediction.label.isalpha() else "digits"
+        return self.branch
+
+    def output_of(self, index: int) -> int:
+        """The model's output (logit) of the alphabet's class ``index``: they differ for a joint model."""
+        return int(index) if self.columns is None else int(self.columns[index])
+
     @property
     def name(self) -> str:
         return self.checkpoint.meta.get("name") or self.checkpoint.arch
@@ -171,9 +181,10 @@ class Predictor:
         return self.predict_prepared(preprocess.prepare_file(path, self.spec))
 
     @torch.inference_mode()
-    def activations(self, image: np.ndarray) -> dict[str, np.ndarray]:
-        """Each feature layer's maps (channels, h, w) for one prepared image, via forward hooks."""
-        _, captured = capture_activations(self.model, self._tensor(image), self.branch)
+    def activations(self, image: np.ndarray, branch: str | None = None) -> dict[str, np.ndarray]:
+        """Each feature layer's maps (channels, h, w) for one prepared image, via forward hooks;
+        ``branch``: which network of a joint model (default: the alphabet's, ``branch``)."""
+        _, captured = capture_activations(self.model, self._tensor(image), branch or self.branch)
         return {name: act[0].float().contiguous().cpu().numpy() for name, act in captured.items() if act.dim() == 4}
 
 

@@ -110,7 +110,7 @@ def image_steps(image: np.ndarray, steps: int = DEFAULT_STEPS) -> tuple[list[np.
 
 
 def read_all(predictor: Predictor, predictions) -> tuple[np.ndarray, tuple]:
-    classes = len(predictor.checkpoint.classes)
+    classes = len(predictor.classes)  # the alphabet read, not every output of a joint model
     probabilities = np.full((len(predictions), classes), np.nan, np.float32)
     readings = []
     for i, prediction in enumerate(predictions):

@@ -59,9 +59,11 @@ def gradient_x_input(model: torch.nn.Module, image, mean: float, std: float, tar
     return result, target
 
 
-def grad_cam(model: torch.nn.Module, image, mean: float, std: float, target: int | None = None) -> tuple[np.ndarray, int]:
-    """(map (s, s) float32 >= 0, the target class): Grad-CAM on the last conv block's activation."""
-    layers = feature_layers(model)
+def grad_cam(model: torch.nn.Module, image, mean: float, std: float, target: int | None = None,
+             branch: str | None = None) -> tuple[np.ndarray, int]:
+    """(map (s, s) float32 >= 0, the target class): Grad-CAM on the last conv block's activation;
+    ``branch``: the network of a joint model whose output ``target`` is (its own last conv block)."""
+    layers = feature_layers(model, branch)
     if not layers:
         raise ValueError("this model has no convolution layer for Grad-CAM")
     _name, module = layers[-1]
@@ -85,12 +87,13 @@ def grad_cam(model: torch.nn.Module, image, mean: float, std: float, target: int
     return result, target
 
 
-def saliency_map(model, image, mean: float, std: float, method: str = "gradient_x_input", target: int | None = None) -> tuple[np.ndarray, int]:
-    """Dispatch to one of ``METHODS``."""
+def saliency_map(model, image, mean: float, std: float, method: str = "gradient_x_input", target: int | None = None,
+                 branch: str | None = None) -> tuple[np.ndarray, int]:
+    """Dispatch to one of ``METHODS``; ``target`` is a model output, ``branch`` its network in a joint model."""
     if method == "gradient_x_input":
         return gradient_x_input(model, image, mean, std, target)
     if method == "grad_cam":
-        return grad_cam(model, image, mean, std, target)
+        return grad_cam(model, image, mean, std, target, branch)
     raise ValueError(f"unknown saliency method {method!r}; known: {', '.join(METHODS)}")
 
 

@@ -394,10 +394,12 @@ class MainWindow(QMainWindow):
         except CheckpointError as error:
             QMessageBox.warning(self, "Cannot open model", f"{error}\n\nThe current model is kept.")
             return False
+        alphabet = self.model.alphabet
         self.set_checkpoint(checkpoint, Path(path))
         self.settings.setValue("last_model", str(Path(path).resolve()))
         self._remember_model(Path(path))
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        if self.model.alphabet == alphabet:  # else the status bar says why the pad reads another alphabet now
+            self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
     def open_model_dialog(self) -> None:

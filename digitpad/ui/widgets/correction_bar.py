@@ -8,6 +8,10 @@ what the model said. Then it clears the pad for the next digit: the usual rhythm
 draw, and Undo (Ctrl+Z) brings a drawing back when wanted. Until the pad shows a new reading the
 buttons stay disabled, so a double click cannot store a drawing twice.
 
+My digits holds digits only, so the bar follows what the pad reads: in Letters mode it is disabled,
+its tooltip saying why; in Both mode "That's a N" stays (a drawing read as a letter may well be your
+digit), and "Correct!" only when the reading is a digit.
+
 Where and how the digits are stored is the job of ``ui.personal_digits.PersonalDigits`` (passed
 in): this widget only turns clicks into ``digits.add(...)``.
 """
@@ -24,6 +28,14 @@ DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "e
 # ~40 px (the window must still fit an 800x600 screen). The "or it's a:" prompt shows only where
 # there is room for it; the tooltips say the same.
 DIGIT_BUTTON_PX = 24
+LETTERS_TIP = "My digits keeps digits only: choose Digits or Both beside the chart to teach the model your digits"
+LETTER_READING_TIP = "The pad read a letter, and My digits keeps digits only: if it is a digit, click it on the right"
+
+
+def reads_a_digit(prediction) -> bool:
+    """Whether the pad's reading is a digit (a digits model's always is)."""
+    label = prediction.label if prediction.label is not None else str(prediction.digit)
+    return label.isdigit()
 
 
 def digit_count_text(digit: int, count: int) -> str:
@@ -57,6 +69,8 @@ class CorrectionBar(QWidget):
         self.setObjectName("correction_bar")
         self.setAccessibleName("Correct the reading")
         self.bus, self.canvas = context.bus, context.canvas
+        self.model = context.model
+        self._letters_mode = False  # the tooltips say why the bar is off
         self.digits = digits
         self._prediction = None  # the reading the buttons would label; None: nothing to label
 
@@ -89,6 +103,7 @@ class CorrectionBar(QWidget):
         layout.addStretch(1)
         self._set_enabled(False)
         context.bus.predictionChanged.connect(self._on_prediction_changed)
+        context.bus.alphabetChanged.connect(lambda _alphabet: self._set_enabled(self._prediction is not None))
         self._on_prediction_changed(context.model.last_prediction)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -105,27 +120,42 @@ class CorrectionBar(QWidget):
         self._set_enabled(self._prediction is not None)
 
     def _set_enabled(self, on: bool) -> None:
-        self.confirm_button.setEnabled(on)
+        letters = getattr(self.model, "alphabet", "digits") == "letters"
+        if letters != self._letters_mode:
+            self._explain(letters)
+        on = on and not letters
+        digit_reading = on and self._prediction is not None and reads_a_digit(self._prediction)
+        self.confirm_button.setEnabled(digit_reading)
         for button in self.digit_buttons:
             button.setEnabled(on)
-        if on and self._prediction is not None:
+        if digit_reading:
             self.confirm_button.setToolTip(
-                f"The reading is right: save this drawing as {self._prediction.digit} in My digits"
+                f"The reading is right: save this drawing as {self._prediction.label or self._prediction.digit} in My digits"
             )
+        elif on:
+            self.confirm_button.setToolTip(LETTER_READING_TIP)
+
+    def _explain(self, letters: bool) -> None:
+        """The tooltips say why the bar is off in Letters mode (a disabled button still shows its tooltip)."""
+        self._letters_mode = letters
+        self.setToolTip(LETTERS_TIP if letters else "")
+        self.confirm_button.setToolTip(LETTERS_TIP if letters else "The reading is right: save this drawing with its digit in My digits")
+        for digit, button in enumerate(self.digit_buttons):
+            button.setToolTip(LETTERS_TIP if letters else f"That's a {digit}: save this drawing as {digit} in My digits")
 
     # --- actions ------------------------------------------------------------------------------
 
     def confirm(self) -> bool:
         """The reading is right: store the drawing with the digit the network read."""
-        if self._prediction is None:
+        if self._prediction is None or not reads_a_digit(self._prediction):
             return False
-        return self.correct(int(self._prediction.digit))
+        return self.correct(int(self._prediction.label or self._prediction.digit))
 
     def correct(self, digit: int) -> bool:
         """Store the drawing on the pad as ``digit``; False when there is nothing to store or the
         write failed (the drawing then stays on the pad and the status bar says why)."""
         prediction = self._prediction
-        if prediction is None:
+        if prediction is None or getattr(self.model, "alphabet", "digits") == "letters":
             return False
         canvas = self.canvas
         strokes = None
