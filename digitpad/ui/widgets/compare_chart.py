@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -79,7 +78,8 @@ class CompareChart(QWidget):
         return True
 
     def set_second(self, checkpoint: Checkpoint, name: str) -> None:
-        self.second = Predictor(checkpoint)
+        self.second = Predictor(checkpoint)  # in its own alphabet: a digits model reads digits
+        self.plot.set_classes(self.second.classes)
         self.second_name = name
         accuracy = (checkpoint.meta.get("metrics") or {}).get("test_accuracy")
         detail = f", {accuracy * 100:.2f}% on its test set" if accuracy else ""
@@ -96,7 +96,7 @@ class CompareChart(QWidget):
     def refresh(self) -> None:
         first = self.context.model.last_prediction
         if self.second is None or first is None or first.prepared is None or first.prepared.image is None:
-            self.bars.set_values(np.zeros(10, np.float32), None)
+            self.plot.set_probabilities(None)
             self.first_reading = self.second_reading = None
             self.verdict.setText("" if self.second is None else "Draw a digit: both models will read it.")
             self.verdict.setStyleSheet("")
@@ -105,9 +105,9 @@ class CompareChart(QWidget):
             else self.second.predict_prepared(first.prepared)
         self.first_reading, self.second_reading = first, second
         self.bars.set_values(second.probabilities, TOP_COLOR if second.confident else UNSURE_TOP_COLOR)
-        agree = first.digit == second.digit
+        agree = _reading(first) == _reading(second)
         self.verdict.setText(
-            f"Pad's model: {first.digit} ({first.score * 100:.0f}%) · {self.second_name}: {second.digit} "
+            f"Pad's model: {_reading(first)} ({first.score * 100:.0f}%) · {self.second_name}: {_reading(second)} "
             f"({second.score * 100:.0f}%)" + ("" if agree else " — they disagree")
         )
         self.verdict.setStyleSheet("" if agree else DISAGREE_STYLE)
@@ -116,7 +116,12 @@ class CompareChart(QWidget):
     @property
     def disagree(self) -> bool:
         return self.first_reading is not None and self.second_reading is not None and \
-            self.first_reading.digit != self.second_reading.digit
+            _reading(self.first_reading) != _reading(self.second_reading)
+
+
+def _reading(prediction) -> str:
+    """What a model read, by name: a digit's index and a letter's differ in a joint model."""
+    return prediction.label if prediction.label is not None else str(prediction.digit)
 
 
 def create_dock_widget(context) -> CompareChart:

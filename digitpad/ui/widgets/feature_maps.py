@@ -4,6 +4,9 @@ Updates on ``predictionChanged`` (about one per display frame while drawing), at
 REFRESH_INTERVAL_MS and just after a reading; the extra forward pass (``Predictor.activations``)
 is skipped while the dock is hidden and made up when it is shown. Clicking a map shows it large
 below the grid. The dock also holds the saliency toggle.
+
+With a joint digits-and-letters model the maps are those of the network that read the drawing: the
+letters' in Letters mode, and in Both mode the network of the best class (``branch``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from ...core.models import feature_layers
+from ...core.models import feature_layers, is_joint
 from .image_grid import TileImageItem, tile_images
 
 REFRESH_INTERVAL_MS = 50  # the maps follow the drawing at up to 20 Hz, outside the pad's frame
@@ -45,6 +48,7 @@ class FeatureMapsView(QWidget):
         self.counts_per_layer: dict[str, int] = {}
         self.activations: dict[str, np.ndarray] = {}
         self.selected: tuple[str, int] | None = None
+        self.branch: str | None = None  # the joint model's network shown ("digits" or "letters"), else None
         self._items: dict[str, TileImageItem] = {}
         self._titles: dict[str, pg.TextItem] = {}
         self._pending = None  # the prediction not yet shown (the dock was hidden)
@@ -196,9 +200,12 @@ class FeatureMapsView(QWidget):
         prediction = self._pending
         predictor = getattr(self.model, "predictor", None)
         if prediction is None or prediction.empty or predictor is None:
+            self.branch = None
             self._show({})
             return
-        self._show(predictor.activations(prediction.prepared.image))
+        branch = predictor.branch_of(prediction)
+        self.branch = branch if is_joint(predictor.model) else None
+        self._show(predictor.activations(prediction.prepared.image, branch))
 
     def _show(self, activations: dict[str, np.ndarray]) -> None:
         self.activations = {name: maps for name, maps in activations.items() if name in self._items}
@@ -216,7 +223,8 @@ class FeatureMapsView(QWidget):
             self._titles[name].setText(f"{name}: {channels} × {h}×{w}")
         self._arrange()
         if self.activations:
-            self.info.setText("Hover a map for its values; click it to see it large")
+            network = f"The {self.branch} network's maps (conv1 is shared). " if self.branch else ""
+            self.info.setText(network + "Hover a map for its values; click it to see it large")
         else:
             self.info.setText(EMPTY_TEXT)
         self._update_detail()

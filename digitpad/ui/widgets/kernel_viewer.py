@@ -5,6 +5,10 @@ The first layer's kernels come from the loaded model and, during a run, from the
 watch the kernels form. Deeper layers (loaded model only) show every (output, input) kernel pair, or
 one summary tile per output channel. One diverging colour map, white at zero, one scale for all
 tiles in view, shown by the colour bar.
+
+A joint digits-and-letters model has one first layer for both networks: the viewer says so under
+the kernels (``kernel_shared``), and its deeper layers are those of the network the pad reads with
+(the letters' in Letters mode).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from ...core.events import WeightsSnapshot
 from ...core.inference import Predictor
-from ...core.models import conv_layers
+from ...core.models import conv_layers, is_joint, shared_first_layer
 from .image_grid import TileImageItem, tile_images
 
 REDRAW_INTERVAL_MS = 100  # live kernels during a run: at most ten redraws a second
@@ -35,11 +39,20 @@ class KernelLayer:
     weights: np.ndarray  # (out_channels, in_channels, kh, kw) float32
 
 
-def model_kernel_layers(model) -> list[KernelLayer]:
-    """Every convolution of ``model`` with a CPU copy of its weights."""
+SHARED_NOTE = ("conv1 is the shared first layer of the digits and letters networks: both read the drawing "
+               "through these same kernels. Deeper layers: the {branch} network's.")
+
+
+def model_kernel_layers(model, branch: str | None = None) -> list[KernelLayer]:
+    """Every convolution of ``model`` with a CPU copy of its weights; of a joint model, those of the
+    shared first layer and of the ``branch`` network ("digits" by default)."""
+    convs = conv_layers(model)
+    if is_joint(model):
+        keep = ("shared.", f"{branch or 'digits'}.")
+        convs = [(name, conv) for name, conv in convs if name.startswith(keep)]
     return [
         KernelLayer(f"conv{i + 1}", name, conv.weight.detach().to("cpu").float().numpy().copy())
-        for i, (name, conv) in enumerate(conv_layers(model))
+        for i, (name, conv) in enumerate(convs)
     ]
 
 
@@ -68,6 +81,7 @@ class KernelViewer(QWidget):
         self.setAccessibleName("Kernel viewer")
         self.model = context.model if context is not None else None  # the pad's LiveModel
         self.layers: list[KernelLayer] = []
+        self.joint = False  # the model is a joint digits-and-letters one
         self.snapshots: list[WeightsSnapshot] = []
         self.training = False
         self.tile_count = 0
@@ -90,6 +104,7 @@ class KernelViewer(QWidget):
             bus.trainingEvent.connect(self._on_training_event)
             bus.trainingFinished.connect(self._on_training_finished)
             bus.predictionChanged.connect(self._on_prediction)
+            bus.alphabetChanged.connect(self._on_alphabet_changed)
             if context.model.checkpoint is not None:
                 self._on_model_changed(context.model.checkpoint)
 
@@ -126,6 +141,12 @@ class KernelViewer(QWidget):
         self.graphics.addItem(self.colorbar, row=0, col=1)
         self.image.tileHovered.connect(self._on_tile_hovered)
 
+        self.shared_note = QLabel("")
+        self.shared_note.setObjectName("kernel_shared")
+        self.shared_note.setAccessibleName("Shared first layer")
+        self.shared_note.setWordWrap(True)
+        self.shared_note.setStyleSheet("font-weight: bold;")
+        self.shared_note.hide()
         self.info = QLabel("")
         self.info.setObjectName("kernel_info")
         self.info.setAccessibleName("Kernel under the mouse")
@@ -149,6 +170,7 @@ class KernelViewer(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.shared_note)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.info)
         layout.addLayout(bottom)
@@ -180,10 +202,20 @@ class KernelViewer(QWidget):
 
     # --- bus --------------------------------------------------------------------------------
 
+    def _on_alphabet_changed(self, _alphabet: str) -> None:
+        checkpoint = getattr(self.model, "checkpoint", None)
+        if self.joint and checkpoint is not None:
+            self._on_model_changed(checkpoint)  # a joint model's deeper layers are the other network's now
+
     def _on_model_changed(self, checkpoint) -> None:
         predictor = getattr(self.model, "predictor", None)
         model = predictor.model if predictor is not None and predictor.checkpoint is checkpoint else checkpoint.build_model()
-        self.layers = model_kernel_layers(model)
+        branch = predictor.branch if predictor is not None else None
+        self.layers = model_kernel_layers(model, branch)
+        self.joint = is_joint(model)
+        shared = self.joint and shared_first_layer(model) is not None
+        self.shared_note.setText(SHARED_NOTE.format(branch=branch or "digits") if shared else "")
+        self.shared_note.setVisible(shared)
         if self.snapshots and self.layers and self.snapshots[-1].kernels.shape != self.layers[0].weights[:, 0].shape:
             self.snapshots = []  # another architecture: the last run's snapshots no longer fit
         current = self.layer_combo.currentIndex()
@@ -191,7 +223,7 @@ class KernelViewer(QWidget):
         self.layer_combo.clear()
         for i, layer in enumerate(self.layers):
             out_c, in_c, kh, kw = layer.weights.shape
-            first = " (first layer)" if i == 0 else ""
+            first = (" (shared first layer)" if shared else " (first layer)") if i == 0 else ""
             self.layer_combo.addItem(f"{layer.name}{first}: {out_c}×{in_c} kernels {kh}×{kw}", i)
         self.layer_combo.setCurrentIndex(current if 0 <= current < len(self.layers) else 0)
         self.layer_combo.blockSignals(False)
@@ -268,8 +300,8 @@ class KernelViewer(QWidget):
             reader = self._snapshot_readers[index] = Predictor(snapshot.checkpoint)
         then = reader.predict_prepared(prediction.prepared)
         self.snapshot_reading.setText(
-            f"At epoch {snapshot.epoch}, step {snapshot.step} the network read your drawing as {then.digit} "
-            f"({then.score * 100:.0f}%); now: {prediction.digit} ({prediction.score * 100:.0f}%)."
+            f"At epoch {snapshot.epoch}, step {snapshot.step} the network read your drawing as {then.shown or then.digit} "
+            f"({then.score * 100:.0f}%); now: {prediction.shown or prediction.digit} ({prediction.score * 100:.0f}%)."
         )
         self.snapshot_then = then
 

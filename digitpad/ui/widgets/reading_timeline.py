@@ -6,6 +6,9 @@ so the pad never waits for it, and only while the dock is visible, after the dra
 Replay animates the marker across the timeline at the speed the drawing was made (or faster) and
 shows each partial drawing as the network saw it; dragging the marker scrubs. An image (a loaded
 file) has no drawing order: its ink is revealed in reading order, and the dock says so.
+
+Reading letters (52 or 62 classes), the ten curves are the ten classes that rose highest, named
+in the legend; the readings are named by class ("L"), as on the pad.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ REST_MS = 300  # the drawing must rest this long before its timeline is recomput
 STEP_INTERVAL_MS = 4  # one partial reading per tick: the event loop runs between them
 STEPS = 48
 SPEEDS = (("1x (as drawn)", 1.0), ("2x", 2.0), ("4x", 4.0))
-PALETTE = [QColor.fromHsv(int(h), 170, 210) for h in np.linspace(0, 330, 10)]
+CURVES = 10  # one per digit; of more classes, the CURVES that rose highest
+PALETTE = [QColor.fromHsv(int(h), 170, 210) for h in np.linspace(0, 330, CURVES)]
 
 
 class ReadingTimeline(QWidget):
@@ -79,7 +83,10 @@ class ReadingTimeline(QWidget):
         self.plot.setBackground(None)  # the window's own colours, like the probability chart
         legend = self.plot.addLegend(offset=(5, 5), labelTextSize="8pt", colCount=5)
         legend.setColumnCount(5)
-        self.curves = [self.plot.plot([], [], pen=pg.mkPen(PALETTE[c], width=1.5), name=str(c)) for c in range(10)]
+        self.legend = legend
+        self.curves = [self.plot.plot([], [], pen=pg.mkPen(PALETTE[c], width=1.5), name=str(c)) for c in range(CURVES)]
+        self.classes: tuple[str, ...] = tuple(str(c) for c in range(CURVES))  # what the timeline's columns name
+        self.curve_classes = list(range(CURVES))  # the column each curve draws
         self.marker = pg.InfiniteLine(pos=100, angle=90, movable=True, pen=pg.mkPen((230, 120, 20), width=2),
                                       hoverPen=pg.mkPen((230, 120, 20), width=4))
         self.marker.setToolTip("Drag to see the drawing and its reading at that moment")
@@ -150,6 +157,7 @@ class ReadingTimeline(QWidget):
             return
         self._compute.stop()
         self._pending = None
+        self.classes = predictor.classes
         probabilities, digits = replay.read_all(predictor, readings)
         # What the network saw at each step, kept so that scrubbing reads nothing again.
         self._inputs = [r.prepared.image if r.prepared is not None else None for r in readings]
@@ -170,11 +178,17 @@ class ReadingTimeline(QWidget):
             return
         x = timeline.ink * 100
         final = np.nan_to_num(timeline.probabilities[-1])
-        leaders = set(np.argsort(-np.nan_to_num(timeline.probabilities).max(axis=0))[:3])
-        for digit, curve in enumerate(self.curves):
-            width = 3 if digit == int(final.argmax()) else (1.5 if digit in leaders else 0.8)
-            curve.setPen(pg.mkPen(PALETTE[digit], width=width))
-            curve.setData(x, np.nan_to_num(timeline.probabilities[:, digit]))
+        peaks = np.nan_to_num(timeline.probabilities).max(axis=0)
+        leaders = set(np.argsort(-peaks)[:3])
+        shown = range(CURVES) if len(peaks) <= CURVES else sorted(np.argsort(-peaks, kind="stable")[:CURVES])
+        self.curve_classes = [int(c) for c in shown]
+        for colour, (column, curve) in enumerate(zip(self.curve_classes, self.curves)):
+            width = 3 if column == int(final.argmax()) else (1.5 if column in leaders else 0.8)
+            curve.setPen(pg.mkPen(PALETTE[colour], width=width))
+            curve.setData(x, np.nan_to_num(timeline.probabilities[:, column]))
+            label = self.legend.getLabel(curve)
+            if label is not None and label.text != self.classes[column]:
+                label.setText(self.classes[column])
         self._describe(timeline)
         self.marker.setValue(100)
         self._show_step(len(timeline) - 1)
@@ -185,11 +199,15 @@ class ReadingTimeline(QWidget):
         order = "as it was drawn" if timeline.kind == "strokes" else "in reading order (an image has no drawing order)"
         if changes:
             last = changes[-1]
-            text = (f"Revealed {order}. It became a {timeline.readings[last]} at "
+            text = (f"Revealed {order}. It became a {self._name(timeline.readings[last])} at "
                     f"{timeline.ink[last] * 100:.0f}% of the ink")
         else:
-            text = f"Revealed {order}. It read {timeline.readings[-1]} all along"
+            text = f"Revealed {order}. It read {self._name(timeline.readings[-1])} all along"
         self.info.setText(text + f"; {len(timeline)} steps.")
+
+    def _name(self, reading) -> str:
+        """A reading (a class index) by its name: "7", "L"."""
+        return self.classes[reading] if reading is not None and 0 <= reading < len(self.classes) else str(reading)
 
     def _step_at(self, percent: float) -> int:
         return int(np.clip(np.searchsorted(self.timeline.ink * 100, percent - 1e-6), 0, len(self.timeline) - 1))
@@ -205,7 +223,7 @@ class ReadingTimeline(QWidget):
         self.preview_image.setImage(np.zeros((28, 28), np.float32) if image is None else image, levels=(0, 1))
         digit = timeline.readings[step]
         score = "" if digit is None else f" ({np.nan_to_num(timeline.probabilities[step]).max() * 100:.0f}%)"
-        self.moment.setText(f"{timeline.ink[step] * 100:.0f}% of the ink: " + ("nothing yet" if digit is None else f"{digit}{score}"))
+        self.moment.setText(f"{timeline.ink[step] * 100:.0f}% of the ink: " + ("nothing yet" if digit is None else f"{self._name(digit)}{score}"))
         self.shown_step = step
 
     # --- replay -----------------------------------------------------------------------------

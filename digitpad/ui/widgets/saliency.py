@@ -125,8 +125,10 @@ class SaliencyOverlay(QObject):
         if mapping is None:
             self._clear()
             return
+        # The best class's own output and network: a joint model's letters are outputs 10-61.
         self.saliency, _target = saliency_map(
-            predictor.model, prediction.prepared.image, predictor.mean, predictor.std, self.method, prediction.digit
+            predictor.model, prediction.prepared.image, predictor.mean, predictor.std, self.method,
+            predictor.output_of(prediction.digit), predictor.branch_of(prediction),
         )
         rgba = saliency_rgba(self.saliency, signed=self.method == "gradient_x_input")
         self.overlay = warp_to_pad(rgba, mapping, (canvas.height(), canvas.width()))
