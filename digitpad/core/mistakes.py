@@ -8,7 +8,9 @@ Test sets (``TEST_SETS``): MNIST's and USPS's test splits, and the held-out pen 
 real people's digits, by writers no model was trained or validated on, drawn on the pad as the pen
 datasets draw their test split (``pen.draw_test_digits``, seed ``pen.TEST_DRAWING_SEED``) and
 prepared through the pad's stroke path for the model's input (``load_test_set``). They keep their
-strokes, so a misread one can be drawn on the pad again, stroke by stroke.
+strokes, so a misread one can be drawn on the pad again, stroke by stroke. The held-out pen letters
+(``"pen-letters"``) are the same sites' letters (``letters.held_out_letters``), drawn the same way and
+labelled in ``alphabets.LETTERS``: a model is judged on them reading letters.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from typing import Callable
 import numpy as np
 
 from . import pen, preprocess
+from .alphabets import DIGITS, LETTERS
 from .datasets import DATASETS, load_dataset
 from .evaluation import evaluate_checkpoint
 from .events import Evaluated
 
 PEN_TEST = "pen"  # the held-out pen writers: the pen datasets' test split, strokes kept
+PEN_LETTERS_TEST = "pen-letters"  # the held-out sites' pen letters, strokes kept
 # The test sets a user can choose, in the order offered.
-TEST_SETS = ("mnist", "usps", PEN_TEST)
+TEST_SETS = ("mnist", "usps", PEN_TEST, PEN_LETTERS_TEST)
 
 
 def load_test_split(name: str, root: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -43,6 +47,7 @@ class LabelledDigits:
     images: np.ndarray  # (n, s, s) uint8, ink = 255
     labels: np.ndarray  # (n,) int64
     strokes: tuple | None = None  # (n,) tuples of (k, 2) arrays in pad pixels, in drawing order
+    classes: tuple[str, ...] = DIGITS  # what the labels index
 
     @classmethod
     def of(cls, data) -> "LabelledDigits":
@@ -63,6 +68,11 @@ def load_test_set(name: str, root: Path | None = None, spec: preprocess.InputSpe
     if name == PEN_TEST:
         drawn = pen.draw_test_digits(pen.held_out_digits(root), pen.TEST_DRAWING_SEED, spec)
         return LabelledDigits(drawn.images, drawn.labels, drawn.strokes)
+    if name == PEN_LETTERS_TEST:
+        from .letters import held_out_letters
+
+        drawn = pen.draw_test_digits(held_out_letters(root), pen.TEST_DRAWING_SEED, spec)
+        return LabelledDigits(drawn.images, drawn.labels - len(DIGITS), drawn.strokes, LETTERS)
     return LabelledDigits(*load_test_split(name, root))
 
 
@@ -78,12 +88,13 @@ class MistakeSet:
 
     dataset: str
     images: np.ndarray  # (n, s, s) uint8, ink = 255: the whole split
-    labels: np.ndarray  # (n,) int64
-    confusion: np.ndarray  # (10, 10) rows = true digit
+    labels: np.ndarray  # (n,) int64, indices into ``classes``
+    confusion: np.ndarray  # (classes, classes) rows = true class
     wrong: np.ndarray  # (k,) int64 indices into the split
-    wrong_probabilities: np.ndarray  # (k, 10) calibrated
+    wrong_probabilities: np.ndarray  # (k, classes) calibrated
     source: str  # "computed" or "training run"
     strokes: tuple | None = None  # each test digit's pad strokes (LabelledDigits.strokes), or None: images only
+    classes: tuple[str, ...] = DIGITS  # what the labels name (the digits, or LETTERS for the pen letters)
 
     @cached_property  # the gallery asks per item and per repaint: compute once
     def predicted(self) -> np.ndarray:
@@ -107,17 +118,19 @@ def find_mistakes(
     precomputed: Evaluated | None = None,
     progress: Callable[[int, int], None] | None = None,
     strokes: tuple | None = None,
+    classes: tuple[str, ...] = DIGITS,
 ) -> MistakeSet:
     """``checkpoint``'s mistakes on ``images``/``labels`` (the test split of ``dataset``): evaluated
     here (``progress(done, total)`` as it goes), or taken from a training run's ``precomputed``
-    evaluation of that split. ``strokes`` (the images' pad strokes, when drawn) travel along."""
+    evaluation of that split. ``strokes`` (the images' pad strokes, when drawn) travel along;
+    ``labels`` index ``classes``, the alphabet the model reads them in."""
     images, labels = np.asarray(images), np.asarray(labels, np.int64)
     if precomputed is not None:
         return MistakeSet(dataset, images, labels, precomputed.confusion, np.asarray(precomputed.wrong_indices, np.int64),
                           np.asarray(precomputed.wrong_probabilities, np.float32), "training run", strokes)
     if progress is not None:
         progress(0, len(labels))
-    evaluation = evaluate_checkpoint(checkpoint, images, labels, progress=progress)
+    evaluation = evaluate_checkpoint(checkpoint, images, labels, progress=progress, classes=tuple(classes))
     wrong = evaluation.wrong_indices
     return MistakeSet(dataset, images, labels, evaluation.confusion, wrong,
-                      evaluation.probabilities[wrong].astype(np.float32), "computed", strokes)
+                      evaluation.probabilities[wrong].astype(np.float32), "computed", strokes, tuple(classes))

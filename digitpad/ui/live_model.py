@@ -84,7 +84,7 @@ class LiveModel(QObject):
         elif alphabet in self.checkpoint.alphabets:
             checkpoint, path = current
         else:
-            shipped = self._load_shipped(alphabet)
+            shipped = self.shipped(alphabet)
             if shipped is None:
                 return False
             checkpoint, path = shipped
@@ -102,7 +102,9 @@ class LiveModel(QObject):
         return (f"{name} reads {ALPHABET_NOUNS[own]} only: reading {ALPHABET_NOUNS[alphabet]} with the shipped "
                 f"model {shipped.name}; choose {own.title()} to read with {name} again")
 
-    def _load_shipped(self, alphabet: str) -> tuple[Checkpoint, Path] | None:
+    def shipped(self, alphabet: str) -> tuple[Checkpoint, Path] | None:
+        """(the shipped model that reads ``alphabet``, its file), loaded once; None, with a status
+        message, when it is missing or damaged."""
         path = default_model_path(alphabet)
         try:
             checkpoint = self._shipped.get(path) or load_checkpoint(path)

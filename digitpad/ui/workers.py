@@ -358,7 +358,7 @@ class EvaluationWorker(Worker):
             if self.abandoned:
                 return
             result = find_mistakes(self.checkpoint, self.dataset, data.images, data.labels, self.precomputed,
-                                   self._progress, data.strokes)
+                                   self._progress, data.strokes, data.classes)
         except _Cancelled:
             return
         except DataError as error:

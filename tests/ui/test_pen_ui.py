@@ -138,7 +138,7 @@ def test_the_test_set_choice_is_remembered(qtbot):
     first = MistakesView()
     qtbot.addWidget(first)
     assert first.test_set_combo.currentData() == "own"  # the model's own test set, as before
-    assert [first.test_set_combo.itemData(i) for i in range(first.test_set_combo.count())] == ["own", "mnist", "usps", "pen"]
+    assert [first.test_set_combo.itemData(i) for i in range(first.test_set_combo.count())] == ["own", "mnist", "usps", "pen", "pen-letters"]
     choose_test_set(first, "pen")
     again = MistakesView()
     qtbot.addWidget(again)

@@ -4,6 +4,9 @@ Follows pyqtgraph's MatrixDisplayExample: row-major image, ``invertY``, digit ti
 Rows are the true digit, columns the prediction (``core.metrics.confusion_matrix``). The colour
 scale tops out at the largest off-diagonal count, so the mistakes are what the colours resolve;
 the diagonal (the correct readings) saturates.
+
+Ten digits by default; ``set_matrix(matrix, classes)`` shows any classes (52 letters for the pen
+letters): beyond ten, the cells are too small for their counts, which the tooltip gives instead.
 """
 
 from __future__ import annotations
@@ -11,22 +14,24 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from ...core.alphabets import DIGITS
 from .image_grid import TileImageItem, TileLayout
 
-CLASSES = 10
+CLASSES = 10  # cells with their counts printed: up to this many classes
 COUNT_MAP = "viridis"
 SELECTION_COLOR = QColor(255, 60, 60)
+SMALL_TICK_POINTS = 6.5  # 52 letters along a side of a few hundred pixels
 
 
 class ConfusionMatrixView(pg.GraphicsLayoutWidget):
     """Signals
     -------
-    cellClicked(int, int): (true digit, predicted digit) of a clicked cell.
+    cellClicked(int, int): (true class, predicted class) of a clicked cell, indices into ``classes``.
 
-    Inspectable state: ``matrix`` ((10, 10) int64 or None), ``selected`` ((true, predicted) or None).
+    Inspectable state: ``matrix`` ((n, n) int64 or None), ``classes``, ``selected`` ((true, predicted) or None).
     """
 
     cellClicked = Signal(int, int)
@@ -39,6 +44,7 @@ class ConfusionMatrixView(pg.GraphicsLayoutWidget):
         self.setBackground(None)
         self.setMinimumSize(260, 240)
         self.matrix: np.ndarray | None = None
+        self.classes: tuple[str, ...] = ()
         self.selected: tuple[int, int] | None = None
         self.plot = self.addPlot()
         plot = self.plot
@@ -47,17 +53,12 @@ class ConfusionMatrixView(pg.GraphicsLayoutWidget):
         plot.hideButtons()
         plot.invertY(True)
         plot.setAspectLocked(True)
-        plot.setRange(xRange=(0, CLASSES), yRange=(0, CLASSES), padding=0.01)
-        ticks = [[(d + 0.5, str(d)) for d in range(CLASSES)], []]
         for side in ("left", "top"):
-            plot.getAxis(side).setTicks(ticks)
             plot.getAxis(side).setStyle(tickLength=0)
         plot.showAxis("top")
         plot.hideAxis("bottom")
-        plot.setLabel("left", "true digit")
-        plot.setLabel("top", "predicted digit")
+        self._tick_font = QFont(self.font())
         self.image = TileImageItem()
-        self.image.layout = TileLayout(CLASSES * CLASSES, CLASSES, CLASSES, 1, 1, gap=0)
         plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get(COUNT_MAP), interactive=False, label="count")
         self.colorbar.setImageItem(self.image, insert_in=plot)
@@ -74,21 +75,51 @@ class ConfusionMatrixView(pg.GraphicsLayoutWidget):
         self._selection.setPen(pen)
         self._selection.setVisible(False)
         plot.addItem(self._selection)
-        self.image.tileClicked.connect(lambda i: self.cellClicked.emit(*divmod(i, CLASSES)))
+        self.image.tileClicked.connect(lambda i: self.cellClicked.emit(*divmod(i, len(self.classes))))
         self.image.tileHovered.connect(self._on_hovered)
+        self._set_classes(DIGITS)
 
-    def set_matrix(self, matrix: np.ndarray | None) -> None:
-        """Show ``matrix`` (10, 10) counts, rows = true digit; None shows an empty grid."""
+    def _set_classes(self, classes) -> None:
+        """Axes, cells and printed counts for these classes (rebuilt only when they change)."""
+        classes = tuple(classes)
+        if classes == self.classes:
+            return
+        n = len(classes)
+        self.classes = classes
+        plot = self.plot
+        plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.01)
+        font = QFont(self._tick_font)
+        if n > CLASSES:
+            font.setPointSizeF(SMALL_TICK_POINTS)
+        ticks = [[(i + 0.5, label) for i, label in enumerate(classes)], []]
+        for side in ("left", "top"):
+            plot.getAxis(side).setTicks(ticks)
+            plot.getAxis(side).setStyle(tickFont=font, textFillLimits=[(0, 2.0)])
+        what = "digit" if classes == DIGITS else "letter" if all(c.isalpha() for c in classes) else "class"
+        plot.setLabel("left", f"true {what}")
+        plot.setLabel("top", f"predicted {what}")
+        self.image.layout = TileLayout(n * n, n, n, 1, 1, gap=0)
+        for text in self._texts:
+            text.setText("")
+            text.setVisible(n <= CLASSES)
+
+    def set_matrix(self, matrix: np.ndarray | None, classes=None) -> None:
+        """Show ``matrix`` (n, n) counts of ``classes`` (default: the digits), rows = true class;
+        None shows an empty grid."""
+        self._set_classes(DIGITS if classes is None else classes)
         self.matrix = None if matrix is None else np.asarray(matrix, np.int64)
         if self.matrix is None:
             self.image.clear()
             for text in self._texts:
                 text.setText("")
             return
-        off_diagonal = self.matrix[~np.eye(CLASSES, dtype=bool)]
+        n = len(self.classes)
+        off_diagonal = self.matrix[~np.eye(n, dtype=bool)]
         top = float(max(1, off_diagonal.max() if off_diagonal.size else 1))
         self.image.setImage(self.matrix.astype(np.float32), autoLevels=False, levels=(0, top))
         self.colorbar.setLevels((0, top))
+        if n > CLASSES:
+            return  # cells too small for their counts: the tooltip says them
         lut = pg.colormap.get(COUNT_MAP)
         for (t, p), count in np.ndenumerate(self.matrix):
             text = self._texts[t * CLASSES + p]
@@ -115,8 +146,9 @@ class ConfusionMatrixView(pg.GraphicsLayoutWidget):
         if index < 0 or self.matrix is None:
             self.image.setToolTip("")
             return
-        t, p = divmod(index, CLASSES)
+        t, p = divmod(index, len(self.classes))
         count = int(self.matrix[t, p])
         row = int(self.matrix[t].sum())
-        what = "read correctly" if t == p else f"read as {p}"
-        self.image.setToolTip(f"{count} of {row} test digits labelled {t} {what}")
+        what = "read correctly" if t == p else f"read as {self.classes[p]}"
+        noun = "digits" if self.classes == DIGITS else "drawings"
+        self.image.setToolTip(f"{count} of {row} test {noun} labelled {self.classes[t]} {what}")

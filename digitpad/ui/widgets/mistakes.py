@@ -12,6 +12,10 @@ pen writers' (``mistakesTestSet``, remembered in the settings). Pen digits are r
 handwriting, drawn on the pad as the pen datasets draw their test split, so the figures here are
 those of a model trained or measured on them; a misread one clicked in the gallery goes on the pad
 as its strokes, in order (``bus.strokesRequested``), and the pad reads it as it reads any drawing.
+
+The held-out pen letters (the same held-out sites' letters) are read as letters: with the pad's
+model when it reads them, else with the shipped letters model (the status line names it). Their
+confusion matrix has 52 rows, and a letter clicked in the gallery goes on the pad in Letters mode.
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.events import Evaluated, RunFailed, TaskDone, TaskFailed, TaskProgress
+from ...core.alphabets import DIGITS
 from ...core.inference import input_spec
-from ...core.mistakes import PEN_TEST, LabelledDigits, MistakeSet, dataset_of, load_test_set
+from ...core.mistakes import PEN_LETTERS_TEST, PEN_TEST, LabelledDigits, MistakeSet, dataset_of, load_test_set
 from .. import settings as app_settings
 from ..bus import AppBus
 from ..runs import Run, RunController
@@ -56,6 +61,8 @@ TEST_SET_CHOICES = (
     ("usps", "USPS test set", "USPS's 2,007 test digits"),
     (PEN_TEST, "Held-out pen writers", "Digits written with a pen by people no model was trained on (UCI pendigits "
      "and UNIPEN), drawn on the pad as the pen datasets' test split; click one to draw its strokes on the pad"),
+    (PEN_LETTERS_TEST, "Held-out pen letters", "Letters written with a pen at the UNIPEN sites no model was trained on, "
+     "read as letters (with the shipped letters model if the pad's cannot read them); click one to draw it on the pad"),
 )
 
 # dataset name -> test images u8 (n, s, s) and labels (n,), or a core.mistakes.LabelledDigits
@@ -64,7 +71,12 @@ DataLoader = Callable[[str], "tuple[np.ndarray, np.ndarray] | object"]
 
 def title_of(dataset: str) -> str:
     """How the status line names a test set: "held-out pen", "MNIST", ..."""
-    return "held-out pen" if dataset == PEN_TEST else dataset.upper()
+    return "held-out pen" if dataset in (PEN_TEST, PEN_LETTERS_TEST) else dataset.upper()
+
+
+def noun_of(dataset: str) -> str:
+    """What a test set holds: "letters" or "digits"."""
+    return "letters" if dataset == PEN_LETTERS_TEST else "digits"
 
 
 class MistakesModel(QAbstractListModel):
@@ -91,20 +103,23 @@ class MistakesModel(QAbstractListModel):
             return None
         k = int(self.rows[index.row()])
         m = self.mistakes
-        test_index, true, pred, conf = int(m.wrong[k]), int(m.labels[m.wrong[k]]), int(m.predicted[k]), float(m.confidence[k])
+        names = m.classes
+        test_index, conf = int(m.wrong[k]), float(m.confidence[k])
+        true, pred = names[int(m.labels[m.wrong[k]])], names[int(m.predicted[k])]
+        noun = "digit" if names == DIGITS else "letter"
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{true}→{pred} ({conf * 100:.0f}%)"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._pixmap(k, test_index)
         if role == Qt.ItemDataRole.ToolTipRole:
             second = np.argsort(m.wrong_probabilities[k])[-2]
-            what, click = ("Pen digit", "draw its strokes on the pad") if m.strokes is not None else ("Test digit", "put it on the pad")
+            what, click = (f"Pen {noun}", "draw its strokes on the pad") if m.strokes is not None else ("Test digit", "put it on the pad")
             return (
                 f"{what} #{test_index}: labelled {true}, read as {pred} ({conf * 100:.1f}%); "
-                f"{second}: {m.wrong_probabilities[k][second] * 100:.1f}%. Click to {click}."
+                f"{names[second]}: {m.wrong_probabilities[k][second] * 100:.1f}%. Click to {click}."
             )
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Digit labelled {true} read as {pred}, {conf * 100:.0f} percent"
+            return f"{noun.title()} labelled {true} read as {pred}, {conf * 100:.0f} percent"
         if role == Qt.ItemDataRole.UserRole:
             return test_index
         return None
@@ -136,6 +151,7 @@ class MistakesView(QWidget):
         self.bus: AppBus = context.bus if context is not None else AppBus(self)
         self.settings = context.settings if context is not None else app_settings.open_settings()
         self.runs: RunController = context.runs if context is not None else RunController(self.bus, self.settings, self)
+        self.live = context.model if context is not None else None  # the pad's LiveModel: its alphabet, the shipped models
         self.data_loader: DataLoader = data_loader or load_test_set
         self.checkpoint = None
         self.mistakes: MistakeSet | None = None
@@ -149,6 +165,8 @@ class MistakesView(QWidget):
         self._run_config = None  # the TrainConfig of the run in progress or last finished
         self._run_evaluation: tuple[str, dict | None, Evaluated] | None = None  # its Evaluated(test)
         self._last_request = (-1, 0.0)  # (test index, monotonic time) last sent to the pad
+        self.judged_by: str | None = None  # the shipped model's file when it, not the pad's, was judged
+        self._judged = None  # the checkpoint whose mistakes are computed or shown
         self._build()
         if context is not None:
             bus = context.bus
@@ -182,8 +200,9 @@ class MistakesView(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("mistakes_status")
         self.status.setWordWrap(True)
-        self.true_combo = self._digit_combo("mistakes_true", "True digit", "Show only the mistakes on this digit")
-        self.pred_combo = self._digit_combo("mistakes_predicted", "Predicted digit", "Show only the mistakes read as this digit")
+        self.true_combo = self._class_combo("mistakes_true", "True digit", "Show only the mistakes on this digit")
+        self.pred_combo = self._class_combo("mistakes_predicted", "Predicted digit", "Show only the mistakes read as this digit")
+        self._combo_classes = DIGITS
         self.sort_combo = QComboBox()
         self.sort_combo.setObjectName("mistakes_sort")
         self.sort_combo.setAccessibleName("Sort mistakes")
@@ -229,16 +248,32 @@ class MistakesView(QWidget):
         layout.addWidget(splitter, 1)
         self._set_status("No model loaded")
 
-    def _digit_combo(self, name: str, accessible: str, tip: str) -> QComboBox:
+    def _class_combo(self, name: str, accessible: str, tip: str) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(name)
         combo.setAccessibleName(accessible)
         combo.setToolTip(tip)
-        combo.addItem("any", None)
-        for d in range(10):
-            combo.addItem(str(d), d)
+        self._fill_classes(combo, DIGITS)
         combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
         return combo
+
+    @staticmethod
+    def _fill_classes(combo: QComboBox, classes) -> None:
+        """"any", then each class (its data: the class index)."""
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("any", None)
+        for index, label in enumerate(classes):
+            combo.addItem(label, index)
+        combo.blockSignals(False)
+
+    def _follow_classes(self, classes) -> None:
+        """The filters offer the shown test set's classes (the digits, or the letters)."""
+        if tuple(classes) == self._combo_classes:
+            return
+        self._combo_classes = tuple(classes)
+        for combo in (self.true_combo, self.pred_combo):
+            self._fill_classes(combo, classes)
 
     def _set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -246,7 +281,11 @@ class MistakesView(QWidget):
     # --- when to compute --------------------------------------------------------------------
 
     def _on_model_changed(self, checkpoint) -> None:
+        if self._shows_judged(checkpoint):
+            self.checkpoint = checkpoint  # the pad now reads with the model these mistakes are of: keep them
+            return
         self.checkpoint = checkpoint
+        self.judged_by = None
         self._cancel_running()
         run, self._run_evaluation = self._run_evaluation, None  # only the model change right after a run
         if run is not None and run[0] == self.chosen_test_set(checkpoint) and self._is_run_model(checkpoint, *run):
@@ -254,6 +293,12 @@ class MistakesView(QWidget):
             self._start(checkpoint, dataset, precomputed=event)  # the run's own evaluation: no recomputing
             return
         self._mark_stale("Not computed yet for this model: shown when this dock is open, or press Compute")
+
+    def _shows_judged(self, checkpoint) -> bool:
+        """Whether the mistakes shown are ``checkpoint``'s on the test set it would be judged on (the
+        shipped letters model that judged the pen letters became the pad's model: a letter clicked)."""
+        return self.mistakes is not None and self._thread is None and checkpoint is self._judged and \
+            self.chosen_test_set(checkpoint) == self.mistakes.dataset
 
     def _mark_stale(self, status: str) -> None:
         self._stale = True
@@ -309,8 +354,26 @@ class MistakesView(QWidget):
             return
         self._cancel_running()
         self._stale = False
+        dataset = self.chosen_test_set(self.checkpoint)
+        judged = self._judge(dataset)
+        if judged is None:
+            self._set_status("Cannot list mistakes on the held-out pen letters: the pad's model does not read "
+                             "letters and the shipped letters model cannot be loaded (see the status bar).")
+            return
         self.evaluations_started += 1
-        self._start(self.checkpoint, self.chosen_test_set(self.checkpoint))
+        self._start(judged, dataset)
+
+    def _judge(self, dataset: str):
+        """The model judged on ``dataset``: the pad's, or for the pen letters the shipped letters model
+        when the pad's cannot read letters (None when that cannot be loaded either)."""
+        self.judged_by = None
+        if dataset != PEN_LETTERS_TEST or "letters" in self.checkpoint.alphabets:
+            return self.checkpoint
+        shipped = self.live.shipped("letters") if self.live is not None else None
+        if shipped is None:
+            return None
+        self.judged_by = shipped[1].name
+        return shipped[0]
 
     def _loader(self, checkpoint) -> DataLoader:
         if self.data_loader is not load_test_set:
@@ -322,6 +385,7 @@ class MistakesView(QWidget):
 
     def _start(self, checkpoint, dataset: str, precomputed: Evaluated | None = None) -> None:
         self._stale = False
+        self._judged = checkpoint
         self._evaluating = (dataset, int(checkpoint.input_size))
         worker = EvaluationWorker(checkpoint, dataset, self._loader(checkpoint), self._data_cache.get(self._evaluating),
                                   precomputed)
@@ -334,7 +398,7 @@ class MistakesView(QWidget):
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.show()
         what = "Reading" if precomputed is not None else "Evaluating on"
-        self._set_status(f"{what} the {title_of(dataset)} test set…")
+        self._set_status(f"{what} the {title_of(dataset)} test {noun_of(dataset)}…")
 
     def _cancel_running(self) -> None:
         if self._thread is not None:
@@ -360,20 +424,22 @@ class MistakesView(QWidget):
 
     def _on_evaluated(self, result: MistakeSet) -> None:
         if self._evaluating is not None:
-            self._data_cache[self._evaluating] = LabelledDigits(result.images, result.labels, result.strokes)
+            self._data_cache[self._evaluating] = LabelledDigits(result.images, result.labels, result.strokes, result.classes)
         self._show(result)
         n = len(result.labels)
         origin = "from the training run" if result.source == "training run" else "computed"
+        if self.judged_by:
+            origin += f" with the shipped {self.judged_by}: the pad's model does not read letters"
         self._set_status(
-            f"{len(result.wrong)} of {n} {title_of(result.dataset)} test digits misread "
+            f"{len(result.wrong)} of {n} {title_of(result.dataset)} test {noun_of(result.dataset)} misread "
             f"({result.accuracy * 100:.2f}% correct, {origin})"
         )
 
     def _on_failed(self, message: str) -> None:
         self._show(None)
         dataset = self._evaluating[0] if self._evaluating is not None else ""
-        if dataset == PEN_TEST:  # the UNIPEN half cannot be downloaded: the message says where to put it
-            self._set_status(f"Cannot list mistakes on the held-out pen digits: {message}.")
+        if dataset in (PEN_TEST, PEN_LETTERS_TEST):  # UNIPEN cannot be downloaded: the message says where to put it
+            self._set_status(f"Cannot list mistakes on the held-out pen {noun_of(dataset)}: {message}.")
         else:
             self._set_status(f"Cannot list mistakes: {message}. (The Training dock can download it, too.)")
 
@@ -399,7 +465,9 @@ class MistakesView(QWidget):
 
     def _show(self, mistakes: MistakeSet | None) -> None:
         self.mistakes = mistakes
-        self.matrix.set_matrix(None if mistakes is None else mistakes.confusion)
+        classes = DIGITS if mistakes is None else mistakes.classes
+        self._follow_classes(classes)
+        self.matrix.set_matrix(None if mistakes is None else mistakes.confusion, classes)
         self._apply_filter()
 
     def set_filter(self, true: int | None, predicted: int | None) -> None:
@@ -445,11 +513,16 @@ class MistakesView(QWidget):
         if self._last_request[0] == test_index and now - self._last_request[1] < REPEAT_CLICK_S:
             return
         self._last_request = (test_index, now)
-        label = int(self.mistakes.labels[test_index])
-        if self.mistakes.strokes is not None:  # a pen digit: drawn again, stroke by stroke, and read as drawn
-            self.bus.strokesRequested.emit([np.array(s) for s in self.mistakes.strokes[test_index]], label)
+        mistakes = self.mistakes
+        label = int(mistakes.labels[test_index])
+        if mistakes.classes != DIGITS:  # a pen letter: the pad reads it as the viewer did, as a letter
+            label = mistakes.classes[label]
+            if self.live is not None and self.live.alphabet != "letters":
+                self.live.set_alphabet("letters")
+        if mistakes.strokes is not None:  # a pen digit: drawn again, stroke by stroke, and read as drawn
+            self.bus.strokesRequested.emit([np.array(s) for s in mistakes.strokes[test_index]], label)
             return
-        image = self.mistakes.images[test_index].astype(np.float32) / 255.0
+        image = mistakes.images[test_index].astype(np.float32) / 255.0
         self.bus.exampleRequested.emit(image, label)
 
 
