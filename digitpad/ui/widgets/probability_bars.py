@@ -26,6 +26,7 @@ LABEL_GAP_PX = 3
 FEW_CLASSES = 10  # up to this many, every bar is labelled; beyond, only the TOP_LABELLED best
 TOP_LABELLED = 3
 SMALL_TICK_POINTS = 7.0  # tick labels of many classes: a letter every ~7 px still reads
+LOOKALIKE_MIN = 0.05  # the look-alike note once the weaker of the best digit and letter has this much
 
 
 def x_range(count: int) -> tuple[float, float]:
@@ -175,8 +176,9 @@ class ProbabilityChart(pg.PlotWidget):
 
 
 def best_of_each(classes: Sequence[str], probabilities: np.ndarray) -> str:
-    """Reading both alphabets: "best digit 0 · 61% | best letter O · 35%", and why the two look
-    alike when they are a known look-alike pair (O/0, l/1/I, S/5 ...)."""
+    """Reading both alphabets: "best digit 0 · 61% | best letter O · 35%", and on a second line why
+    the two look alike when they are a known look-alike pair (O/0, l/1/I, S/5 ...) that is a real
+    contest (the weaker has at least LOOKALIKE_MIN)."""
     classes = tuple(classes)
     probabilities = np.asarray(probabilities, np.float64)
     digits = [i for i, label in enumerate(classes) if not label.isalpha()]
@@ -187,5 +189,6 @@ def best_of_each(classes: Sequence[str], probabilities: np.ndarray) -> str:
     letter = letter_classes[int(probabilities[letters].argmax())]
     header = (f"best digit {classes[digit]} · {probabilities[digit] * 100:.0f}% | "
               f"best letter {letter_shown} · {letter_score * 100:.0f}%")
-    note = lookalike_note(classes[digit], letter)
-    return f"{header}\n{note[0].upper() + note[1:]}" if note else header
+    contest = min(probabilities[digit], letter_score) >= LOOKALIKE_MIN
+    note = lookalike_note(classes[digit], letter) if contest else None
+    return f"{header}\n{note}" if note else header
