@@ -5,6 +5,7 @@
     xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python tools/screenshots.py docs/img --fit
     xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python tools/screenshots.py docs/img --why=OTHER.safetensors
     xvfb-run -s "-screen 0 1400x860x24" .venv/bin/python tools/screenshots.py docs/img --pen-mistakes
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py docs/img --letters
 
 
 Draws a digit with mouse events, shows the feature maps with the saliency overlay, trains for a
@@ -17,7 +18,9 @@ opens on the display's screen (``first_run_WxH.png``). ``--why=MODEL`` shoots th
 examples and Compare models docks, comparing the pad's model with MODEL (needs MNIST for the
 nearest examples). ``--pen-mistakes`` shoots only the Mistakes viewer on the held-out pen writers
 (needs the pen digits under DIGITPAD_DATA), with its most confident mistake drawn on the pad, as
-``pen_mistakes.png``; it trains nothing.
+``pen_mistakes.png``; it trains nothing. ``--letters`` shoots the pad reading letters (a capital L
+drawn with the mouse, the Kernels dock saying its first layer is shared) as ``letters.png``, and
+reading both (a loop: 0 or O, with the look-alike note) as ``both.png``; it needs no data.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def main() -> int:
     fit = "--fit" in sys.argv
     why = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--why=")), None)
     pen_mistakes = "--pen-mistakes" in sys.argv
+    letters = "--letters" in sys.argv
     window = digitpad.create_window()
     app = QApplication.instance()
     if not fit:
@@ -102,6 +106,8 @@ def main() -> int:
     from PySide6.QtWidgets import QAbstractButton, QCheckBox
 
     pump(1.0)
+    if letters:
+        return shoot_letters(window, pump, shot)
     draw_digit(4)
     if dark:
         shot("app_dark")
@@ -204,6 +210,61 @@ def shoot_why(window, other_model: str, draw_digit, pump, shot) -> int:
     draw_digit(9, 4)
     pump(1.0)
     shot("compare")
+    window.close()
+    return 0
+
+
+def draw_mouse_strokes(window, strokes, pump) -> None:
+    """Drag the mouse along each stroke (canvas pixels) on the pad, as a user draws."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    canvas = window.canvas
+    for stroke in strokes:
+        points = [QPoint(int(x), int(y)) for x, y in stroke]
+        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+        for point in points[1:]:
+            QTest.mouseMove(canvas, point)
+            pump(0.005)
+        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+
+
+def shoot_letters(window, pump, shot) -> int:
+    """The pad reading letters (a capital L, the kernels' shared first layer beside it), then both
+    (a loop, which is a 0 or an O: the best of each side by side, with the look-alike note)."""
+    import math
+
+    import numpy as np
+
+    window.move(0, 0)
+    for key in ("training", "mistakes", "reading_timeline"):
+        if key in window.docks:
+            window.docks[key].hide()
+    window.docks["kernels"].show()
+    window.docks["kernels"].raise_()
+    canvas = window.canvas
+    w, h = canvas.width(), canvas.height()
+    side = 0.6 * min(w, h)
+    left, top = w / 2 - 0.65 * side / 2, h / 2 - side / 2
+    capital_l = [[(left, top + t) for t in np.linspace(0, side, 25)],
+                 [(left + t, top + side) for t in np.linspace(0, 0.65 * side, 20)]]
+    window.alphabet_choice.choose("letters")
+    canvas.clear()
+    draw_mouse_strokes(window, capital_l, pump)
+    pump(1.0)
+    prediction = window.last_prediction
+    print(f"letters: the pad reads {prediction.shown} ({prediction.score * 100:.1f}%)")
+    shot("letters")
+    window.alphabet_choice.choose("both")
+    window.docks["feature_maps"].raise_()
+    canvas.clear()
+    loop = [[(w / 2 + 0.3 * side * math.sin(a), h / 2 - 0.42 * side * math.cos(a)) for a in np.linspace(0, 2 * math.pi * 1.03, 50)]]
+    draw_mouse_strokes(window, loop, pump)
+    pump(1.0)
+    prediction = window.last_prediction
+    print(f"both: the pad reads {prediction.shown} ({prediction.score * 100:.1f}%); {window.both_header.text()!r}")
+    shot("both")
+    window.alphabet_choice.choose("digits")  # leave the throw-away settings as a first run has them
     window.close()
     return 0
 

@@ -147,8 +147,9 @@ class MainWindow(QMainWindow):
         self.both_header.setAccessibleName("Best digit and best letter")
         self.both_header.setToolTip("Reading both: the best digit and the best letter, and why they look alike when they do")
         self.both_header.setWordWrap(True)
-        # Two lines whatever the reading says: a header that resized would re-lay out the column every frame.
-        self.both_header.setFixedHeight(2 * self.both_header.fontMetrics().lineSpacing())
+        # Room for the header and a look-alike note of two lines, whatever the reading says: a
+        # header that resized would re-lay out the column, chart included, every frame.
+        self.both_header.setFixedHeight(3 * self.both_header.fontMetrics().lineSpacing() + 2)
         self.both_header.hide()
         self.preview = QLabel()
         self.preview.setObjectName("network_input")
@@ -179,13 +180,13 @@ class MainWindow(QMainWindow):
         read.setBuddy(self.alphabet_choice.combo)
         chart_head.addWidget(read)
         chart_head.addWidget(self.alphabet_choice.combo)
-        chart_head.addWidget(self.both_header, 1)
-        chart_head.addStretch(0)
+        chart_head.addStretch(1)
 
         right = QWidget()
         column = QVBoxLayout(right)
         column.addLayout(reading)
         column.addLayout(chart_head)
+        column.addWidget(self.both_header)
         column.addWidget(self.chart, 1)
         self._pad_column = column
         self._pad_widgets = 0  # added under the reading by add_pad_widget

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
-from ...core.alphabets import DIGITS, case_merged_reading, lookalike_note
+from ...core.alphabets import DIGITS, lookalike_note
 
 BAR_COLOR = QColor(120, 144, 180)
 TOP_COLOR = QColor(38, 110, 220)
@@ -25,7 +25,7 @@ Y_TOP = 1.14  # fixed: 0..100% plus headroom for the label over a full bar
 LABEL_GAP_PX = 3
 FEW_CLASSES = 10  # up to this many, every bar is labelled; beyond, only the TOP_LABELLED best
 TOP_LABELLED = 3
-SMALL_TICK_POINTS = 7.0  # tick labels of many classes: a letter every ~7 px still reads
+SMALL_TICK_POINTS = 6.5  # tick labels of many classes: 62 in the 300 px of a 1366x768 laptop's chart
 LOOKALIKE_MIN = 0.05  # the look-alike note once the weaker of the best digit and letter has this much
 
 
@@ -85,8 +85,9 @@ class ProbabilityBars(pg.GraphicsObject):
         self._paint_labels(painter)
 
     def _paint_labels(self, painter) -> None:
-        """Each label just above its bar; in a plot too short for the headroom, at its top. A label
-        that would cover a better one's (neighbouring classes) moves up a line, or down at the top."""
+        """Each label just above its bar; in a plot too short for the headroom, at its top; never past
+        the plot's sides (the first and last bars). A label that would cover a better one's
+        (neighbouring classes) moves up a line, or down at the top."""
         painter.save()
         to_screen = painter.transform()
         painter.resetTransform()
@@ -96,6 +97,7 @@ class ProbabilityBars(pg.GraphicsObject):
             painter.setFont(font)
         metrics = painter.fontMetrics()
         ceiling = to_screen.map(QPointF(0.0, Y_TOP)).y() + metrics.ascent()  # y grows downwards on screen
+        low, high = (to_screen.map(QPointF(x, 0.0)).x() for x in x_range(len(self.values)))
         painter.setPen(QGuiApplication.palette().color(QPalette.ColorRole.WindowText))
         placed: list[QRectF] = []
         for index in self.ranked:
@@ -103,7 +105,8 @@ class ProbabilityBars(pg.GraphicsObject):
             bar_top = to_screen.map(QPointF(index, float(self.values[index])))
             baseline = max(bar_top.y() - LABEL_GAP_PX - metrics.descent(), ceiling)
             width = metrics.horizontalAdvance(text)
-            rect = QRectF(bar_top.x() - width / 2, baseline - metrics.ascent(), width, metrics.height())
+            left = min(max(bar_top.x() - width / 2, low), high - width)
+            rect = QRectF(left, baseline - metrics.ascent(), width, metrics.height())
             step = -metrics.lineSpacing() if baseline > ceiling + metrics.lineSpacing() else metrics.lineSpacing()
             while any(rect.intersects(other) for other in placed):
                 rect.translate(0, step)
@@ -163,8 +166,9 @@ class ProbabilityChart(pg.PlotWidget):
         font = QFont(self._tick_font)
         if len(classes) > FEW_CLASSES:
             font.setPointSizeF(SMALL_TICK_POINTS)
-        # Every class is named even when the labels nearly touch: pyqtgraph would drop them all.
-        axis.setStyle(tickFont=font, textFillLimits=[(0, 2.0)], tickTextOffset=2)
+        # Every class is named even when the labels nearly touch (pyqtgraph would drop them all),
+        # the last one too, a few pixels past the axis's end (pyqtgraph would drop it).
+        axis.setStyle(tickFont=font, textFillLimits=[(0, 2.0)], tickTextOffset=2, hideOverlappingLabels=8)
         axis.setTicks([[(i, label) for i, label in enumerate(classes)], []])
 
     def set_probabilities(self, probabilities: np.ndarray | None, confident: bool = True) -> None:
@@ -176,19 +180,15 @@ class ProbabilityChart(pg.PlotWidget):
 
 
 def best_of_each(classes: Sequence[str], probabilities: np.ndarray) -> str:
-    """Reading both alphabets: "best digit 0 · 61% | best letter O · 35%", and on a second line why
-    the two look alike when they are a known look-alike pair (O/0, l/1/I, S/5 ...) that is a real
-    contest (the weaker has at least LOOKALIKE_MIN)."""
+    """Reading both alphabets: "best digit 0 · 61% | best letter O · 35%" (each its own bar, as the
+    chart shows it), and on a second line why the two look alike when they are a known look-alike
+    pair (O/0, l/1/I, S/5 ...) that is a real contest (the weaker has at least LOOKALIKE_MIN)."""
     classes = tuple(classes)
     probabilities = np.asarray(probabilities, np.float64)
-    digits = [i for i, label in enumerate(classes) if not label.isalpha()]
-    letters = [i for i, label in enumerate(classes) if label.isalpha()]
-    digit = digits[int(probabilities[digits].argmax())]
-    letter_classes = tuple(classes[i] for i in letters)
-    letter_shown, letter_score = case_merged_reading(letter_classes, probabilities[letters])
-    letter = letter_classes[int(probabilities[letters].argmax())]
+    digit, letter = (max((i for i, label in enumerate(classes) if label.isalpha() == alpha), key=probabilities.__getitem__)
+                     for alpha in (False, True))
     header = (f"best digit {classes[digit]} · {probabilities[digit] * 100:.0f}% | "
-              f"best letter {letter_shown} · {letter_score * 100:.0f}%")
-    contest = min(probabilities[digit], letter_score) >= LOOKALIKE_MIN
-    note = lookalike_note(classes[digit], letter) if contest else None
+              f"best letter {classes[letter]} · {probabilities[letter] * 100:.0f}%")
+    contest = min(probabilities[digit], probabilities[letter]) >= LOOKALIKE_MIN
+    note = lookalike_note(classes[digit], classes[letter]) if contest else None
     return f"{header}\n{note}" if note else header
