@@ -204,6 +204,9 @@ class Finetuner:
         self.device = select_device(self.config.device)
         self.result: FinetuneResult | None = None
         self.trainer: Trainer | None = None
+        if checkpoint.alphabets != ("digits",):
+            raise ValueError(f"this model reads {' and '.join(checkpoint.alphabets)}; personal digits fine-tune a "
+                             "digits-only model (the shipped default or one trained on digits)")
         size = checkpoint.input_size
         if self.personal.train_images.ndim != 3 or self.personal.train_images.shape[1:] != (size, size):
             raise ValueError(

@@ -359,3 +359,13 @@ def test_shared_layer_plot_shows_the_mean_and_range_over_seeds():
     mean, low, high = _mean_and_range(runs, ["letters_test_accuracy", "digits_test_accuracy"])
     assert mean.tolist() == pytest.approx([75.0, 0.0]) and low.tolist() == pytest.approx([70.0, 0.0])
     assert high.tolist() == pytest.approx([80.0, 0.0])
+
+
+def test_personal_fine_tuning_refuses_a_letters_model():
+    from digitpad.core.finetune import Finetuner
+    from tests.fixtures import synthetic_digits
+
+    joint = load_checkpoint(default_model_path("letters"))
+    digits = synthetic_digits(n_train=20, n_test=10)
+    with pytest.raises(ValueError, match="personal digits fine-tune a digits-only model"):
+        Finetuner(joint, digits, digits)

@@ -174,6 +174,16 @@ def test_the_correction_bar_is_off_in_letters_mode_and_says_why(qtbot, window):
     assert bar.digits.entries[-1].label == 4 and bar.digits.entries[-1].predicted is None
 
 
+def test_fine_tuning_my_digits_needs_a_digits_model(qtbot, window):
+    from tests.ui.test_personal_ui import add_writer_digits, show_my_digits
+
+    panel = show_my_digits(qtbot, window)
+    add_writer_digits(panel, 2, seed=4)
+    choose(window, "letters")  # the pad now reads with the shipped digits-and-letters model
+    assert not panel.start_finetune() and not panel.finetuning
+    assert "Read > Digits" in panel.finetune_status.text()
+
+
 # --- inside the joint model -------------------------------------------------------------------------
 
 def test_the_kernel_viewer_says_the_joint_models_first_layer_is_shared(qtbot, window):

@@ -180,6 +180,10 @@ class FinetunePanel(QWidget):
         if checkpoint is None:
             self._set_status("No model to fine-tune: open or train one first.", error=True)
             return False
+        if checkpoint.alphabets != ("digits",):
+            self._set_status("The pad reads with a digits-and-letters model: choose Read > Digits to fine-tune "
+                             "your digits model.", error=True)
+            return False
         if not self.digits.entries:
             self._set_status("No digits yet: draw some on the pad and label them under the reading.", error=True)
             return False
