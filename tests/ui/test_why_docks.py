@@ -80,6 +80,12 @@ def test_nearest_examples_of_a_training_digit_start_with_itself(qtbot, window, t
     with qtbot.waitSignal(window.bus.exampleRequested, timeout=TIMEOUT_MS) as clicked:
         view.buttons[3].click()
     np.testing.assert_array_equal(clicked.args[0], train[neighbours[3].index] / 255.0)
+    if default_model_path("letters").exists():  # letters have no neighbours among training digits
+        window.model.set_alphabet("letters")
+        qtbot.waitUntil(lambda: not any(b.isEnabled() for b in view.buttons), timeout=TIMEOUT_MS)
+        assert "when the pad reads Digits" in view.info.text() and view.index is None
+        window.model.set_alphabet("digits")
+        qtbot.waitUntil(lambda: view.index is not None, timeout=TIMEOUT_MS)
 
 
 def always_three() -> Checkpoint:

@@ -55,6 +55,7 @@ class NearestExamples(QWidget):
         self._build()
         context.bus.predictionChanged.connect(self._on_prediction)
         context.bus.modelChanged.connect(self._on_model_changed)
+        context.bus.alphabetChanged.connect(self._on_model_changed)
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -89,8 +90,17 @@ class NearestExamples(QWidget):
         if self.isVisible():
             self._ensure_index()
 
+    def _reads_digits(self) -> bool:
+        """The index holds MNIST's (or USPS's) training digits: neighbours of a letter among them,
+        through the letters network's features, would mean nothing."""
+        return getattr(self.context.model, "alphabet", "digits") == "digits"
+
     def _ensure_index(self) -> None:
         checkpoint = self.context.model.checkpoint
+        if not self._reads_digits():
+            self.info.setText("The nearest examples are training digits: they are shown when the pad reads "
+                              "Digits (Read beside the chart).")
+            return
         if checkpoint is None or self._building is not None:
             return
         if self.index is not None and self.index.fingerprint == nearest.model_fingerprint(checkpoint):
@@ -141,7 +151,7 @@ class NearestExamples(QWidget):
         prediction = self.context.model.last_prediction
         predictor = self.context.model.predictor
         if self.index is None or predictor is None or prediction is None or prediction.prepared is None \
-                or prediction.prepared.image is None:
+                or prediction.prepared.image is None or not self._reads_digits():
             self._clear()
             return
         mean, std = predictor.mean, predictor.std
