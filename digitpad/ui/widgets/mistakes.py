@@ -234,7 +234,9 @@ class MistakesView(QWidget):
         self.gallery.setUniformItemSizes(True)
         self.gallery.setLayoutMode(QListView.LayoutMode.Batched)  # 10k-test-set worst case stays responsive
         self.gallery.setIconSize(QSize(THUMB_PX, THUMB_PX))
-        self.gallery.setGridSize(QSize(THUMB_PX + 26, THUMB_PX + 24))
+        # Wide enough for the longest caption ("W→M (100%)") in this font: narrower cells elided it.
+        caption_px = self.gallery.fontMetrics().horizontalAdvance("W→M (100%)") + 10
+        self.gallery.setGridSize(QSize(max(THUMB_PX + 26, caption_px), THUMB_PX + 24))
         self.gallery.setModel(self.model)
         self.gallery.clicked.connect(self._on_example_clicked)
         self.gallery.activated.connect(self._on_example_clicked)
