@@ -233,6 +233,8 @@ def test_gallery_lists_exactly_the_examples_the_model_gets_wrong(qtbot, window, 
     assert caption.startswith(f"{data.test_labels[first]}→{expected.predicted[first]} (")
     widest = mistakes.gallery.fontMetrics().horizontalAdvance("8→8 (100%)")
     assert mistakes.gallery.gridSize().width() > widest  # never elided to "8→8 (10…"
+    assert mistakes.model.index(0).data(Qt.ItemDataRole.SizeHintRole).width() > widest
+    qtbot.waitUntil(lambda: mistakes.gallery.visualRect(mistakes.model.index(0)).width() > widest, timeout=5_000)
     # Filters by true and predicted digit.
     digit = int(data.test_labels[first])
     mistakes.true_combo.setCurrentIndex(digit + 1)

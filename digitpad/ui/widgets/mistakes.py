@@ -87,6 +87,9 @@ class MistakesModel(QAbstractListModel):
         self.mistakes: MistakeSet | None = None
         self.rows = np.zeros(0, np.int64)  # positions in mistakes.wrong, in display order
         self._pixmaps: dict[int, QPixmap] = {}
+        # Every cell this size: the view's uniform item size is otherwise taken from whichever item
+        # it measures first, and a longer caption ("5→6 (100%)") is then elided.
+        self.cell_size: QSize | None = None
 
     def set_rows(self, mistakes: MistakeSet | None, rows: np.ndarray) -> None:
         self.beginResetModel()
@@ -109,6 +112,8 @@ class MistakesModel(QAbstractListModel):
         noun = "digit" if names == DIGITS else "letter"
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{true}→{pred} ({conf * 100:.0f}%)"
+        if role == Qt.ItemDataRole.SizeHintRole:
+            return self.cell_size
         if role == Qt.ItemDataRole.DecorationRole:
             return self._pixmap(k, test_index)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -237,6 +242,7 @@ class MistakesView(QWidget):
         # Wide enough for the longest caption ("W→M (100%)") in this font: narrower cells elided it.
         caption_px = self.gallery.fontMetrics().horizontalAdvance("W→M (100%)") + 10
         self.gallery.setGridSize(QSize(max(THUMB_PX + 26, caption_px), THUMB_PX + 24))
+        self.model.cell_size = self.gallery.gridSize() - QSize(4, 2)
         self.gallery.setModel(self.model)
         self.gallery.clicked.connect(self._on_example_clicked)
         self.gallery.activated.connect(self._on_example_clicked)
