@@ -27,6 +27,7 @@ TRAIN_FLAGS = {
     "--max-minutes": ("max_minutes", float, "stop after this many minutes of training"),
     "--max-steps": ("max_steps", int, "stop after this many optimizer steps (the same on any machine)"),
     "--input-scaling": ("input_scaling", str, "standardize (train-set mean/std) or unit (grey/255 in [0, 1])"),
+    "--conv-lr-scale": ("conv_lr_scale", float, "convolution layers' learning rate times this (default 1)"),
     "--inverse-time-steps": ("inverse_time_steps", float, "T of the inverse-time schedule: lr * T / (T + step)"),
     "--momentum-warmup": ("momentum_warmup", float, "momentum of the first --momentum-warmup-steps steps"),
     "--momentum-warmup-steps": ("momentum_warmup_steps", int, "steps at --momentum-warmup before --momentum"),

@@ -38,6 +38,7 @@ class TrainConfig:
     input_scaling: str = "standardize"  # train-set mean/std ("normalize data", seed 000); "unit": grey/255 in [0, 1]
     sample_with_replacement: bool = False  # batches drawn at random with replacement (torch5, Bastani-Wang)
     fan_in_lr: bool = False  # each layer's rate is lr / sqrt(fan-in) (LeCun's Efficient BackProp; seed 000)
+    conv_lr_scale: float = 1.0  # convolution layers' rate x this (Bastani-Wang's code sums their gradient: x256)
     inverse_time_steps: float = 50.0  # 'inverse-time' schedule: lr * T / (T + step); Bastani-Wang's 5 / (50 + t)
     momentum_warmup: float = 0.0  # momentum of the first momentum_warmup_steps steps (Bastani-Wang: 0.5 for 21)
     momentum_warmup_steps: int = 0
@@ -57,6 +58,8 @@ class TrainConfig:
         ):
             if value not in known:
                 raise ValueError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+        if not self.conv_lr_scale > 0:
+            raise ValueError("conv_lr_scale must be positive (1: the same rate as the other layers)")
         if self.inverse_time_steps <= 0 or self.momentum_warmup_steps < 0:
             raise ValueError("inverse_time_steps must be positive and momentum_warmup_steps not negative")
         if self.max_steps < 0 or self.max_minutes < 0:

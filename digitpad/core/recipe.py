@@ -47,8 +47,10 @@ def epoch_order(config: TrainConfig, n: int, draws: int, generator: torch.Genera
 def parameter_groups(model: nn.Module, config: TrainConfig) -> list[dict]:
     """Optimizer groups: weight decay on weights only (never biases or norm scales), and with
     ``fan_in_lr`` one group per layer at ``lr / sqrt(fan-in)`` (LeCun et al., Efficient BackProp,
-    section 4.7: a unit with many inputs moves more per step, so its weights need a smaller rate)."""
-    if not config.fan_in_lr:
+    section 4.7: a unit with many inputs moves more per step, so its weights need a smaller rate),
+    and convolution layers at ``conv_lr_scale`` times their rate (Bastani & Wang's code sums the
+    convolution's gradient over its 256 examples where it averages the softmax layer's)."""
+    if not config.fan_in_lr and config.conv_lr_scale == 1.0:
         decay = [p for p in model.parameters() if p.dim() > 1]
         no_decay = [p for p in model.parameters() if p.dim() <= 1]
         return [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -57,10 +59,14 @@ def parameter_groups(model: nn.Module, config: TrainConfig) -> list[dict]:
         params = [p for p in module.parameters(recurse=False)]
         if not params:
             continue
-        try:
-            lr = config.lr / math.sqrt(fan_in(module))
-        except TypeError:  # a norm layer: no fan-in, keep the base rate
-            lr = config.lr
+        lr = config.lr
+        if config.fan_in_lr:
+            try:
+                lr = config.lr / math.sqrt(fan_in(module))
+            except TypeError:  # a norm layer: no fan-in, keep the base rate
+                pass
+        if isinstance(module, nn.modules.conv._ConvNd):
+            lr *= config.conv_lr_scale
         for p in params:
             seen.add(id(p))
             decay = config.weight_decay if p.dim() > 1 else 0.0

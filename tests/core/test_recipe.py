@@ -60,6 +60,18 @@ def test_fan_in_learning_rates_follow_efficient_backprop():
     assert len(plain) == 2 and all("lr" not in g for g in plain)
 
 
+def test_conv_layers_can_learn_faster_than_the_rest():
+    model = build_model("bastani-wang")
+    groups = parameter_groups(model, TrainConfig(lr=0.1, conv_lr_scale=256.0, weight_decay=0.0))
+    rates = {tuple(g["params"][0].shape): g["lr"] for g in groups}
+    assert rates[(64, 1, 13, 13)] == pytest.approx(25.6) and rates[(64,)] == pytest.approx(25.6)  # conv weight, bias
+    assert rates[(10, 256)] == pytest.approx(0.1) and rates[(10,)] == pytest.approx(0.1)
+    both = parameter_groups(build_model("torch5-usps", input_size=16), TrainConfig(lr=0.1, fan_in_lr=True, conv_lr_scale=2.0))
+    assert {tuple(g["params"][0].shape): g["lr"] for g in both}[(6, 1, 5, 5)] == pytest.approx(2 * 0.1 / 5)
+    with pytest.raises(ValueError, match="conv_lr_scale"):
+        TrainConfig(conv_lr_scale=0.0).validate()
+
+
 def test_inverse_time_decay_is_5_over_50_plus_t_at_lr_0_1():
     config = TrainConfig(lr=0.1, schedule="inverse-time", inverse_time_steps=50)
     for t in (0, 1, 20, 1000):
