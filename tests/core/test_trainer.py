@@ -204,3 +204,13 @@ def test_every_epochs_losses_are_reported_before_it_ends(tiny_digits, tiny_confi
 def test_negative_budget_is_refused(tiny_digits):
     with pytest.raises(ValueError, match="max_steps"):
         Trainer(TrainConfig(max_steps=-1), tiny_digits)
+
+
+def test_take_rows_copies_exactly_what_fancy_indexing_would():
+    from digitpad.core.trainer import take_rows
+
+    images = np.arange(10 * 3 * 2, dtype=np.uint8).reshape(10, 3, 2)
+    rows = np.array([9, 0, 4, 4, 7])
+    for chunk in (1, 2, 5, 100):
+        np.testing.assert_array_equal(take_rows(images, rows, chunk), images[rows])
+    assert take_rows(images, np.arange(0), 2).shape == (0, 3, 2)
