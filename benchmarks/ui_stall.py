@@ -160,20 +160,24 @@ class LatenessProbe:
         self.recording = False
         self._due = 0.0
         self.collections = CollectionLog()
-        self.stalls: list[tuple[float, float, float, str]] = []  # (when, lateness, GC seconds inside, stacks)
+        self.stalls: list[tuple[float, float, float, float, str]] = []  # (when, lateness, GC s, GUI CPU s, stacks)
+        self._cpu = time.thread_time()
 
     def start(self) -> None:
         self._due = time.perf_counter() + self.interval_s
         self.timer.start()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self.recording:
             late = max(0.0, now - self._due)
             self.samples.append(late)
             if late > FRAME_S:
+                # The GUI thread's own CPU time since the last tick tells its own work (a slot that
+                # ran long) from waiting (for the GIL, or for a core).
                 gc_s = self.collections.overlapping(self._due, now)
-                self.stalls.append((now, late, gc_s, thread_stacks()))
+                self.stalls.append((now, late, gc_s, cpu - self._cpu, thread_stacks()))
+        self._cpu = cpu
         self._due = now + self.interval_s
         self.timer.start()
 
@@ -442,11 +446,12 @@ def main() -> int:
                 print(f"  {name:24s} {key:16s} {percentiles(durations)}")
     print()
     for name, click in clicks.items():
-        stalls = [(t - click, late, gc_s, where) for t, late, gc_s, where in probe.stalls
+        stalls = [(t - click, late, gc_s, busy, where) for t, late, gc_s, busy, where in probe.stalls
                   if click <= t <= click + args.from_click]
         print(f"stalls (ticks more than a frame late) in '{name}': {len(stalls)}")
-        for at, late, gc_s, where in stalls:
-            print(f"  {at:6.2f} s after the click: {late * 1000:6.1f} ms late, full GC {gc_s * 1000:.1f} ms of it; {where}")
+        for at, late, gc_s, busy, where in stalls:
+            print(f"  {at:6.2f} s after the click: {late * 1000:6.1f} ms late, GUI thread busy {busy * 1000:.1f} ms "
+                  f"since the last tick, full GC {gc_s * 1000:.1f} ms; {where}")
     print()
     for name, late, *_ in phases.rows:
         if "from the click" in name or name.startswith("app training"):

@@ -113,7 +113,14 @@ class MainWindow(QMainWindow):
         self.bus.runStarted.connect(self._on_run_started)
         self.bus.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.setAcceptDrops(True)
+        # The status bar exists from the start: made on the first message, it shrank the pad by its
+        # height in the middle of a stroke.
+        self.statusBar()
         self._fit_to_screen()
+        training = self.docks.get("training")
+        if training is not None:  # its share from the start: growing it at the first click re-laid out
+            # the whole window, a 20-40 ms stall (benchmarks/ui_stall.py); a saved layout overrides it
+            self.resizeDocks([training], [int(self.height() * TRAINING_SHARE)], Qt.Orientation.Vertical)
         if checkpoint is not None:
             self.set_checkpoint(checkpoint, model_path)
         self._restore_settings()
@@ -326,7 +333,8 @@ class MainWindow(QMainWindow):
             return
         dock.show()
         dock.raise_()
-        if not dock.isFloating() and dock.height() < self.height() * TRAINING_SHARE:
+        # Within a tenth of its share is room enough: a few pixels more are not worth a relayout.
+        if not dock.isFloating() and dock.height() < 0.9 * self.height() * TRAINING_SHARE:
             self.resizeDocks([dock], [int(self.height() * TRAINING_SHARE)], Qt.Orientation.Vertical)
 
     def _update_history_actions(self) -> None:

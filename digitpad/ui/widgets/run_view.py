@@ -83,6 +83,12 @@ class RunView(QObject):
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label = named(QLabel(""), "train_result", "Training result")
         self.result_label.setWordWrap(True)
+        # Room for the lines a run writes, reserved up front: a label that grows when Train is
+        # clicked re-lays out the whole window (pad, chart, every plot) mid-stroke, a 20-40 ms stall.
+        # Fixed, not minimum: wrapped text of a narrow dock would still grow them.
+        line = self.status_label.fontMetrics().lineSpacing()
+        self.status_label.setFixedHeight(2 * line + 4)
+        self.result_label.setFixedHeight(2 * line + 4)
 
         self._latest_steps: StepsEnded | None = None
         self._progress_timer = QTimer(self)
@@ -95,6 +101,7 @@ class RunView(QObject):
 
     def set_status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)  # the whole line, should a narrow dock clip it
         self.status_label.setStyleSheet("color: #b00020;" if error else "")
 
     def close(self) -> None:
