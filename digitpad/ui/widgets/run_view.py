@@ -56,6 +56,14 @@ def ending_text(event: RunFinished, epochs: int) -> str:
     return f"Stopped after {event.epochs_done} of {epochs} epochs" if event.stopped else f"Trained {event.epochs_done} epochs"
 
 
+class TippedLabel(QLabel):
+    """A one-line label whose whole text is also its tooltip, should a narrow dock clip it."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+
+
 class RunView(QObject):
     """Draws the active run: ``progress``, ``status_label``, ``result_label`` and ``curves``.
 
@@ -81,14 +89,13 @@ class RunView(QObject):
         self.status_label = named(QLabel(""), "train_status", "Training status")
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.result_label = named(QLabel(""), "train_result", "Training result")
-        self.result_label.setWordWrap(True)
+        self.result_label = named(TippedLabel(""), "train_result", "Training result")
         # Room for the lines a run writes, reserved up front: a label that grows when Train is
         # clicked re-lays out the whole window (pad, chart, every plot) mid-stroke, a 20-40 ms stall.
         # Fixed, not minimum: wrapped text of a narrow dock would still grow them.
         line = self.status_label.fontMetrics().lineSpacing()
         self.status_label.setFixedHeight(2 * line + 4)
-        self.result_label.setFixedHeight(2 * line + 4)
+        self.result_label.setFixedHeight(line + 4)  # one line, the whole of it in the tooltip
 
         self._latest_steps: StepsEnded | None = None
         self._progress_timer = QTimer(self)
