@@ -51,9 +51,6 @@ class LiveModel(QObject):
         self.set_aside: tuple[Checkpoint, Path | None] | None = None  # put away for an alphabet it cannot read
         self._shipped: dict[Path, Checkpoint] = {}
 
-    def _device(self) -> str:
-        return "cpu" if self.inference_device == "auto" else self.inference_device
-
     def set_checkpoint(self, checkpoint: Checkpoint, path: Path | None = None) -> None:
         """Make ``checkpoint`` the pad's live model (no restart) and tell every viewer. It is read in
         the current alphabet if it can be, else in its own (with a status message saying so)."""
@@ -118,7 +115,7 @@ class LiveModel(QObject):
         return checkpoint, path
 
     def _make_live(self, checkpoint: Checkpoint, path: Path | None, alphabet: str) -> None:
-        self.predictor = Predictor(checkpoint, self._device(), alphabet)
+        self.predictor = Predictor(checkpoint, _device(self.inference_device), alphabet)
         self.checkpoint = checkpoint
         self.model_path = Path(path) if path else None
 
@@ -131,8 +128,13 @@ class LiveModel(QObject):
         """Read the pad on ``device`` from now on ("auto": the CPU); raises ValueError or
         RuntimeError when it is not available (the device stays as it was)."""
         if self.checkpoint is not None:
-            self.predictor = Predictor(self.checkpoint, "cpu" if device == "auto" else device, self.alphabet)
+            self.predictor = Predictor(self.checkpoint, _device(device), self.alphabet)
         self.inference_device = device
+
+
+def _device(choice: str) -> str:
+    """The device a View > Inference device choice reads on ("auto": the CPU, fastest for a batch of one)."""
+    return "cpu" if choice == "auto" else choice
 
 
 def _name(checkpoint: Checkpoint, path: Path | None) -> str:

@@ -348,14 +348,22 @@ class MainWindow(QMainWindow):
         self.model.set_checkpoint(checkpoint, path)
 
     def _on_model_changed(self, _checkpoint) -> None:
+        self._show_classes()
         self._update_title()
         self.predict_now()
 
     def _on_alphabet_changed(self, alphabet: str) -> None:
         """Show the new alphabet's classes and read the drawing with it."""
+        self._show_classes()
         self._fit_reading_label(alphabet)
         self.both_header.setVisible(alphabet == "both")
         self.predict_now()
+
+    def _show_classes(self) -> None:
+        """The chart's bars: the classes the live predictor reads (on a model or alphabet change,
+        not on every reading)."""
+        if self.predictor is not None:
+            self.chart.set_classes(self.predictor.classes)
 
     def _fit_reading_label(self, alphabet: str) -> None:
         """Fixed widths: a reading changes the text every frame, and a label that resized would
@@ -576,8 +584,6 @@ class MainWindow(QMainWindow):
 
     def _show_prediction(self, prediction) -> None:
         alphabet = self.model.alphabet
-        if self.predictor is not None:
-            self.chart.set_classes(self.predictor.classes)
         if prediction is None:
             self.prediction_label.setText("")
             self.confidence_label.setText("No model loaded: File > Open model")
@@ -591,7 +597,7 @@ class MainWindow(QMainWindow):
             self.both_header.setText("")
             self.preview.clear()
             return
-        self.prediction_label.setText(prediction.shown or prediction.label or str(prediction.digit))
+        self.prediction_label.setText(prediction.shown)
         if prediction.confident:
             self.confidence_label.setText(f"{prediction.score * 100:.1f}% sure")
         else:

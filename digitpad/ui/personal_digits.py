@@ -83,8 +83,7 @@ class PersonalDigits(QObject):
         """Store what the pad read (``prediction.prepared``) as ``label``; raises OSError/ValueError."""
         entries = self.entries  # read the folder first (if not yet), then add to what was read
         # What the model read, when it read a digit (in Both mode it may have read a letter).
-        read = prediction.label if prediction.label is not None else str(prediction.digit)
-        predicted = int(read) if read.isdigit() else None
+        predicted = int(prediction.label) if prediction.label is not None and prediction.label.isdigit() else None
         entry = self.store.add(prediction.prepared, label, strokes=strokes, source="pad", predicted=predicted)
         entries.append(entry)
         self.changed.emit()

@@ -105,9 +105,9 @@ class CompareChart(QWidget):
             else self.second.predict_prepared(first.prepared)
         self.first_reading, self.second_reading = first, second
         self.bars.set_values(second.probabilities, TOP_COLOR if second.confident else UNSURE_TOP_COLOR)
-        agree = _reading(first) == _reading(second)
+        agree = first.label == second.label  # by name: a digit's index and a letter's differ in a joint model
         self.verdict.setText(
-            f"Pad's model: {_reading(first)} ({first.score * 100:.0f}%) · {self.second_name}: {_reading(second)} "
+            f"Pad's model: {first.label} ({first.score * 100:.0f}%) · {self.second_name}: {second.label} "
             f"({second.score * 100:.0f}%)" + ("" if agree else " — they disagree")
         )
         self.verdict.setStyleSheet("" if agree else DISAGREE_STYLE)
@@ -116,12 +116,7 @@ class CompareChart(QWidget):
     @property
     def disagree(self) -> bool:
         return self.first_reading is not None and self.second_reading is not None and \
-            _reading(self.first_reading) != _reading(self.second_reading)
-
-
-def _reading(prediction) -> str:
-    """What a model read, by name: a digit's index and a letter's differ in a joint model."""
-    return prediction.label if prediction.label is not None else str(prediction.digit)
+            self.first_reading.label != self.second_reading.label
 
 
 def create_dock_widget(context) -> CompareChart:

@@ -34,8 +34,7 @@ LETTER_READING_TIP = "The pad read a letter, and My digits keeps digits only: if
 
 def reads_a_digit(prediction) -> bool:
     """Whether the pad's reading is a digit (a digits model's always is)."""
-    label = prediction.label if prediction.label is not None else str(prediction.digit)
-    return label.isdigit()
+    return prediction.label is not None and prediction.label.isdigit()
 
 
 def digit_count_text(digit: int, count: int) -> str:
@@ -130,7 +129,7 @@ class CorrectionBar(QWidget):
             button.setEnabled(on)
         if digit_reading:
             self.confirm_button.setToolTip(
-                f"The reading is right: save this drawing as {self._prediction.label or self._prediction.digit} in My digits"
+                f"The reading is right: save this drawing as {self._prediction.label} in My digits"
             )
         elif on:
             self.confirm_button.setToolTip(LETTER_READING_TIP)
@@ -149,7 +148,7 @@ class CorrectionBar(QWidget):
         """The reading is right: store the drawing with the digit the network read."""
         if self._prediction is None or not reads_a_digit(self._prediction):
             return False
-        return self.correct(int(self._prediction.label or self._prediction.digit))
+        return self.correct(int(self._prediction.label))
 
     def correct(self, digit: int) -> bool:
         """Store the drawing on the pad as ``digit``; False when there is nothing to store or the

@@ -300,8 +300,8 @@ class KernelViewer(QWidget):
             reader = self._snapshot_readers[index] = Predictor(snapshot.checkpoint)
         then = reader.predict_prepared(prediction.prepared)
         self.snapshot_reading.setText(
-            f"At epoch {snapshot.epoch}, step {snapshot.step} the network read your drawing as {then.shown or then.digit} "
-            f"({then.score * 100:.0f}%); now: {prediction.shown or prediction.digit} ({prediction.score * 100:.0f}%)."
+            f"At epoch {snapshot.epoch}, step {snapshot.step} the network read your drawing as {then.shown} "
+            f"({then.score * 100:.0f}%); now: {prediction.shown} ({prediction.score * 100:.0f}%)."
         )
         self.snapshot_then = then
 
