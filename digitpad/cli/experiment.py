@@ -33,6 +33,14 @@ def _floats(text: str | None) -> list[float] | None:
     return [float(v) for v in text.split(",") if v.strip()] if text else None
 
 
+def _seeds(text: str | None) -> list[int]:
+    """--seeds "0,1,2" as whole numbers (default [0]); anything else is a usage error saying so."""
+    try:
+        return [int(v) for v in text.split(",") if v.strip()] if text else [0]
+    except ValueError:
+        raise CliError(f"--seeds takes comma-separated whole numbers (like 0,1,2); got {text!r} instead") from None
+
+
 def _budget(args, default_steps: int) -> dict:
     """--steps or --budget-s (not both); neither: ``default_steps``."""
     if args.steps is not None and args.budget_s is not None:
@@ -112,7 +120,7 @@ def cmd_experiment(args) -> int:
             from ..experiments.shared_layer import compare
 
             torch.set_num_threads(args.threads)
-            seeds = [int(seed) for seed in _floats(args.seeds)] or [0]
+            seeds = _seeds(args.seeds)
             rows = compare(load("digits+letters"), fractions=_floats(args.values) or [0.1], epochs=args.epochs or 3,
                            threads=args.threads, seeds=seeds, log=_log)
             written.append(suite.write_csv(out / "shared-first-layer.csv", "shared-first-layer", rows))

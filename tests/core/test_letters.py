@@ -369,3 +369,8 @@ def test_personal_fine_tuning_refuses_a_letters_model():
     digits = synthetic_digits(n_train=20, n_test=10)
     with pytest.raises(ValueError, match="personal digits fine-tune a digits-only model"):
         Finetuner(joint, digits, digits)
+
+
+def test_shared_layer_experiment_refuses_seeds_that_are_not_whole_numbers(tmp_path, capsys):
+    assert cli.main(["experiment", "shared-first-layer", "--out", str(tmp_path), "--seeds", "0.5"]) == 1
+    assert "--seeds takes comma-separated whole numbers" in capsys.readouterr().err
