@@ -302,3 +302,26 @@ def test_reading_rate_follows_the_screen_up_to_120_hz(window, monkeypatch, repor
 
     monkeypatch.setattr(window, "screen", lambda: Screen())
     assert window.frame_interval_ms() == pytest.approx(frame_ms)
+
+
+def test_chart_axes_are_cached_and_redrawn_when_the_classes_change(qtbot):
+    """The axes are kept as pixmaps (they would otherwise be repainted with every reading); the
+    cache must still follow a change of classes, or the letters' ticks would show digits."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from digitpad.core.alphabets import DIGITS, LETTERS
+    from digitpad.ui.widgets.probability_bars import ProbabilityChart
+
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.resize(420, 220)
+    chart.show()
+    qtbot.waitExposed(chart)
+    plot = chart.getPlotItem()
+    assert all(plot.getAxis(name).cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache for name in ("left", "bottom"))
+    digits = chart.grab().toImage()
+    chart.set_classes(LETTERS)
+    letters = chart.grab().toImage()
+    chart.set_classes(DIGITS)
+    assert letters != digits
+    assert chart.grab().toImage() == digits
