@@ -217,11 +217,33 @@ def test_feature_maps_and_saliency_follow_the_network_that_read(qtbot, window):
     choose(window, "both")  # an L in Both: the letters network still
     qtbot.waitUntil(lambda: window.last_prediction.label == "L", timeout=TIMEOUT_MS)
     maps.refresh()
-    assert maps.branch == "letters" and "letters network" in maps.info.text()
+    assert maps.branch == "letters" and "letters network's maps (conv1 is shared)" in maps.info.text()
     saliency = maps.saliency
     saliency.set_method("grad_cam")  # on the letters network's last conv block: not blank
     saliency.set_enabled(True)
     assert saliency.saliency is not None and saliency.saliency.max() > 0
+
+
+def test_feature_maps_do_not_call_an_unshared_first_layer_shared(qtbot, window, tmp_path):
+    """The experiment's control (two networks, each with its own conv1) is a joint model too."""
+    import torch
+
+    from digitpad.core.checkpoints import Checkpoint, save_checkpoint
+    from digitpad.core.models import build_model
+
+    shipped = load_checkpoint(default_model_path("letters"))
+    torch.manual_seed(0)
+    control = build_model("digitpad-joint", shared=False)
+    path = save_checkpoint(Checkpoint.from_model(control.eval(), shipped.meta), tmp_path / "control.safetensors")
+    assert window.load_model(path)
+    window.docks["feature_maps"].show()
+    maps = window.dock_widgets["feature_maps"]
+    choose(window, "letters")
+    draw_strokes(window.canvas, capital_l(window.canvas))
+    wait_for_reading(qtbot, window)
+    maps.refresh()
+    assert maps.branch == "letters" and "(each network has its own conv1)" in maps.info.text()
+    assert "is shared" not in maps.info.text()
 
 
 def test_the_replay_dock_names_letters(qtbot, window):

@@ -19,7 +19,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from ...core.models import feature_layers, is_joint
+from ...core.models import feature_layers, is_joint, shared_first_layer
 from .image_grid import TileImageItem, tile_images
 
 REFRESH_INTERVAL_MS = 50  # the maps follow the drawing at up to 20 Hz, outside the pad's frame
@@ -49,6 +49,7 @@ class FeatureMapsView(QWidget):
         self.activations: dict[str, np.ndarray] = {}
         self.selected: tuple[str, int] | None = None
         self.branch: str | None = None  # the joint model's network shown ("digits" or "letters"), else None
+        self._shared = False  # whether that joint model's networks share their first layer
         self._items: dict[str, TileImageItem] = {}
         self._titles: dict[str, pg.TextItem] = {}
         self._pending = None  # the prediction not yet shown (the dock was hidden)
@@ -205,6 +206,7 @@ class FeatureMapsView(QWidget):
             return
         branch = predictor.branch_of(prediction)
         self.branch = branch if is_joint(predictor.model) else None
+        self._shared = shared_first_layer(predictor.model) is not None
         self._show(predictor.activations(prediction.prepared.image, branch))
 
     def _show(self, activations: dict[str, np.ndarray]) -> None:
@@ -223,7 +225,8 @@ class FeatureMapsView(QWidget):
             self._titles[name].setText(f"{name}: {channels} × {h}×{w}")
         self._arrange()
         if self.activations:
-            network = f"The {self.branch} network's maps (conv1 is shared). " if self.branch else ""
+            shared = " (conv1 is shared)" if self._shared else " (each network has its own conv1)"
+            network = f"The {self.branch} network's maps{shared}. " if self.branch else ""
             self.info.setText(network + "Hover a map for its values; click it to see it large")
         else:
             self.info.setText(EMPTY_TEXT)
