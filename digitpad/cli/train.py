@@ -75,15 +75,6 @@ def train_config(args):
     return config
 
 
-def spare_cores_hint(device: str, threads: int, cores: int | None) -> str | None:
-    """A line for a CPU run that leaves cores idle: the default keeps one free for the app's window,
-    which a run in a terminal does not need (on a 2-core Xeon the default net trained at 2,941
-    samples/s on 2 threads against 1,783 on 1)."""
-    if device != "cpu" or not cores or threads >= cores:
-        return None
-    return f"  ({cores - threads} of {cores} cores left idle for a GUI; --threads {cores} uses them all)"
-
-
 def print_event(event, bar: ProgressBar, as_json: bool) -> None:
     from dataclasses import asdict
 
@@ -101,9 +92,6 @@ def print_event(event, bar: ProgressBar, as_json: bool) -> None:
             f"{event.val_size} validation, {event.test_size} test; {event.parameters:,} parameters",
             flush=True,
         )
-        hint = spare_cores_hint(event.device, event.threads, os.cpu_count())
-        if hint:
-            print(hint, flush=True)
     elif isinstance(event, ev.StepsEnded) and event.samples_per_s:
         bar.update(
             event.progress,

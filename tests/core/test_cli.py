@@ -136,17 +136,3 @@ def test_shipped_model_reaches_99_6_percent_on_mnist(real_data, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["count"] == 10000
     assert result["accuracy"] >= 0.996
-
-
-def test_a_cpu_run_that_leaves_cores_idle_says_how_to_use_them(tmp_path, tiny_digits, monkeypatch, capsys):
-    monkeypatch.setattr(train_cli, "load_data", lambda name, root, download=True: tiny_digits)
-    monkeypatch.setattr(train_cli.os, "cpu_count", lambda: 4)
-    code = cli.main(["train", "--model", "digitpad", "--model-arg", "width=8", "--model-arg", "hidden=32",
-                     "--epochs", "1", "--batch-size", "32", "--threads", "1", "--device", "cpu",
-                     "--out", str(tmp_path / "m.safetensors")])
-    assert code == 0
-    lines = capsys.readouterr().out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("training on cpu (1 threads)"))
-    assert lines[start + 1] == "  (3 of 4 cores left idle for a GUI; --threads 4 uses them all)"
-    assert train_cli.spare_cores_hint("cpu", 4, 4) is None  # every core used: nothing to say
-    assert train_cli.spare_cores_hint("cuda", 1, 4) is None  # a GPU run's threads are not the point
