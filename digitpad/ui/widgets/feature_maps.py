@@ -31,6 +31,14 @@ TITLE_SPACE = 14.0  # room above each mosaic for its title
 EMPTY_TEXT = "Draw a digit to see what each layer of the network responds to"
 
 
+def _network_caption(model, branch: str | None) -> str:
+    """Which network of a joint model the maps are from, and whether its first layer is shared."""
+    if branch is None:
+        return ""
+    shared = " (conv1 is shared)" if shared_first_layer(model) is not None else " (each network has its own conv1)"
+    return f"The {branch} network's maps{shared}. "
+
+
 class FeatureMapsView(QWidget):
     """The Feature maps dock.
 
@@ -49,7 +57,6 @@ class FeatureMapsView(QWidget):
         self.activations: dict[str, np.ndarray] = {}
         self.selected: tuple[str, int] | None = None
         self.branch: str | None = None  # the joint model's network shown ("digits" or "letters"), else None
-        self._shared = False  # whether that joint model's networks share their first layer
         self._items: dict[str, TileImageItem] = {}
         self._titles: dict[str, pg.TextItem] = {}
         self._pending = None  # the prediction not yet shown (the dock was hidden)
@@ -206,10 +213,9 @@ class FeatureMapsView(QWidget):
             return
         branch = predictor.branch_of(prediction)
         self.branch = branch if is_joint(predictor.model) else None
-        self._shared = shared_first_layer(predictor.model) is not None
-        self._show(predictor.activations(prediction.prepared.image, branch))
+        self._show(predictor.activations(prediction.prepared.image, branch), _network_caption(predictor.model, self.branch))
 
-    def _show(self, activations: dict[str, np.ndarray]) -> None:
+    def _show(self, activations: dict[str, np.ndarray], network: str = "") -> None:
         self.activations = {name: maps for name, maps in activations.items() if name in self._items}
         self.counts_per_layer = {name: int(maps.shape[0]) for name, maps in self.activations.items()}
         for name, item in self._items.items():
@@ -225,8 +231,6 @@ class FeatureMapsView(QWidget):
             self._titles[name].setText(f"{name}: {channels} × {h}×{w}")
         self._arrange()
         if self.activations:
-            shared = " (conv1 is shared)" if self._shared else " (each network has its own conv1)"
-            network = f"The {self.branch} network's maps{shared}. " if self.branch else ""
             self.info.setText(network + "Hover a map for its values; click it to see it large")
         else:
             self.info.setText(EMPTY_TEXT)
