@@ -10,6 +10,7 @@ Rank 0 alone evaluates, prints and writes the checkpoint. Without torchrun nothi
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -97,4 +98,7 @@ class Group:
         exception"), seen when the machine was busy."""
         if self.active and dist.is_initialized():
             dist.barrier()
+            # A DDP model left in a reference cycle keeps the gloo group alive past its destruction
+            # until interpreter exit, where tearing down its threads can abort: collect it first.
+            gc.collect()
             dist.destroy_process_group()
