@@ -325,3 +325,26 @@ def test_chart_axes_are_cached_and_redrawn_when_the_classes_change(qtbot):
     chart.set_classes(DIGITS)
     assert letters != digits
     assert chart.grab().toImage() == digits
+
+
+def test_chart_names_every_percentage_on_its_axis_zero_included(qtbot):
+    """With the grid on, pyqtgraph drops a tick label that spills past the plot: "0%" on the axis's
+    lower end would be half below it."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from digitpad.ui.widgets.probability_bars import ProbabilityChart
+
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.resize(420, 220)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.grab()  # the first paint sizes the axis to its widest label ("100%")
+    qtbot.wait(50)
+    canvas = QImage(420, 220, QImage.Format.Format_ARGB32)
+    painter = QPainter(canvas)
+    try:
+        _, _, texts = chart.getPlotItem().getAxis("left").generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    assert [text for *_, text in texts] == ["0%", "25%", "50%", "75%", "100%"]

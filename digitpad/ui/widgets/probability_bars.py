@@ -23,6 +23,9 @@ UNSURE_TOP_COLOR = QColor(220, 140, 40)
 RUNNER_UP_COLOR = QColor(110, 160, 230)  # the second and third of many classes: highlighted, less
 BAR_WIDTH = 0.7
 Y_TOP = 1.14  # fixed: 0..100% plus headroom for the label over a full bar
+# A little room under 0: with the grid on, pyqtgraph drops a tick label that spills past the plot,
+# and "0%" would be half below it.
+Y_BOTTOM = -0.04
 LABEL_GAP_PX = 3
 FEW_CLASSES = 10  # up to this many, every bar is labelled; beyond, only the TOP_LABELLED best
 TOP_LABELLED = 3
@@ -130,7 +133,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.hideButtons()
         self.setAntialiasing(False)  # axis-aligned bars need none; it halves the repaint per frame
         plot = self.getPlotItem()
-        plot.setYRange(0, Y_TOP, padding=0)
+        plot.setYRange(Y_BOTTOM, Y_TOP, padding=0)
         plot.getAxis("left").setTicks([[(v, f"{v * 100:.0f}%") for v in (0, 0.25, 0.5, 0.75, 1.0)], []])
         plot.showGrid(y=True, alpha=0.15)
         # The axes (and the grid they draw across the plot) change only with the classes, yet the
