@@ -23,7 +23,7 @@ TRAIN_FLAGS = {
     "--train-fraction": ("train_fraction", float, "use only this fraction of the training set"),
     "--seed": ("seed", int, "random seed (split, initialisation, batches, augmentation)"),
     "--device": ("device", str, "auto, cpu, cuda or mps"),
-    "--threads": ("threads", int, "torch CPU threads (0 = all cores but one)"),
+    "--threads": ("threads", int, "torch CPU threads (default: every core; 0 = all cores but one)"),
     "--max-minutes": ("max_minutes", float, "stop after this many minutes of training"),
     "--max-steps": ("max_steps", int, "stop after this many optimizer steps (the same on any machine)"),
     "--input-scaling": ("input_scaling", str, "standardize (train-set mean/std) or unit (grey/255 in [0, 1])"),
@@ -44,10 +44,9 @@ def train_config(args):
     from ..core.config import TrainConfig
     from ..core.presets import get_preset
 
-    if args.preset:
-        config = get_preset(args.preset).make_config()
-    else:
-        config = TrainConfig(threads=os.cpu_count() or 1)  # headless: every core is ours
+    config = get_preset(args.preset).make_config() if args.preset else TrainConfig()
+    if config.threads == 0:  # the app's "all cores but one" keeps a GUI responsive; headless, every core is ours
+        config.threads = os.cpu_count() or 1
     if args.dataset:
         config.dataset = args.dataset
     if args.model:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -274,4 +277,15 @@ def test_cli_train_uses_the_preset(name):
     from digitpad.cli import train as train_cli
 
     args = cli.build_parser().parse_args(["train", "--preset", name, "--out", "model.safetensors"])
-    assert train_cli.train_config(args) == get_preset(name).config
+    preset = get_preset(name).config
+    # Headless, a preset trains on every core, as a plain `digitpad train` does (the app keeps one free).
+    expected = dataclasses.replace(preset, threads=os.cpu_count() or 1) if preset.threads == 0 else preset
+    assert train_cli.train_config(args) == expected
+
+
+def test_cli_train_threads_flag_overrides_the_preset():
+    from digitpad import cli
+    from digitpad.cli import train as train_cli
+
+    args = cli.build_parser().parse_args(["train", "--preset", "default", "--threads", "1", "--out", "m.safetensors"])
+    assert train_cli.train_config(args).threads == 1
