@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = commands.add_parser("gui", help="start the app (the default)")
-    gui.add_argument("--model", help="checkpoint to open instead of the shipped one")
+    gui.add_argument("--model", help="checkpoint to open instead of the shipped default, or a shipped model's name (digitpad models)")
     gui.set_defaults(func=None)  # main() runs start_app
 
     for group in COMMAND_GROUPS:

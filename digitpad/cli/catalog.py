@@ -17,7 +17,27 @@ def cmd_models(args) -> int:
     width = max(len(n) for n in PRESETS)
     for name, preset in PRESETS.items():
         print(f"  {name:<{width}}  {preset.description}")
+    print("shipped models (--model NAME):")
+    for name, line in shipped_model_lines():
+        print(f"  {name:<{width}}  {line}")
     return EXIT_OK
+
+
+def shipped_model_lines() -> list[tuple[str, str]]:
+    """(name, what it is and reads) of each shipped model; a damaged one says so instead."""
+    from ..core.checkpoints import CheckpointError, load_checkpoint
+    from ..core.inference import shipped_models
+
+    lines = []
+    for name, path in shipped_models().items():
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError as error:
+            lines.append((name, f"cannot be read: {error}"))
+            continue
+        title = checkpoint.meta.get("name") or checkpoint.arch
+        lines.append((name, f"{title}; reads {', '.join(checkpoint.alphabets)}; {path}"))
+    return lines
 
 
 def cmd_download(args) -> int:

@@ -67,10 +67,11 @@ def load_data(name: str, root, download: bool = True):
 
 
 def resolve_model(path, alphabet: str = "digits") -> Path:
-    """The checkpoint a command reads: ``path``, else the shipped model for ``alphabet``."""
-    from ..core.inference import default_model_path
+    """The checkpoint a command reads: ``path`` (a file, or the name of a shipped model such as
+    "pen" when no such file exists), else the shipped model for ``alphabet``."""
+    from ..core.inference import default_model_path, find_model
 
-    return Path(path) if path else default_model_path(alphabet)
+    return find_model(path) if path else default_model_path(alphabet)
 
 
 def stop_on_interrupt(control):

@@ -98,7 +98,7 @@ def prediction_json(file: str, prediction, alphabet: str) -> dict:
 def add_commands(commands) -> None:
     """Add ``eval`` and ``predict`` to the ``digitpad`` parser."""
     evaluate = commands.add_parser("eval", help="accuracy and confusion matrix of a checkpoint on a test set")
-    evaluate.add_argument("--model", help="checkpoint (default: the shipped model)")
+    evaluate.add_argument("--model", help="checkpoint, or a shipped model's name (digitpad models) (default: the shipped model)")
     evaluate.add_argument("--dataset", choices=["mnist", "usps", "usps-seed", "pen", "mnist+pen", "letters", "digits+letters"], default="mnist")
     evaluate.add_argument("--data", help=DATA_HELP)
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
@@ -107,7 +107,7 @@ def add_commands(commands) -> None:
 
     predict = commands.add_parser("predict", help="read the digit in image files")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
-    predict.add_argument("--model", help="checkpoint (default: the shipped model for the alphabet)")
+    predict.add_argument("--model", help="checkpoint, or a shipped model's name (digitpad models) (default: the shipped model for the alphabet)")
     predict.add_argument("--alphabet", choices=["digits", "letters", "both"], default="digits",
                          help="what to read: digits (default), letters (a-z, A-Z) or both")
     predict.add_argument("--json", action="store_true", help="one JSON object per line per file")

@@ -291,7 +291,7 @@ def add_commands(commands) -> None:
     tune = commands.add_parser(
         "finetune", help="fine-tune a model on your personal digits, with replay of its base data set"
     )
-    tune.add_argument("--model", help="checkpoint to start from (default: the shipped model)")
+    tune.add_argument("--model", help="checkpoint to start from, or a shipped model's name (default: the shipped model)")
     tune.add_argument("--out", help=f"where to write the fine-tuned checkpoint (default: {finetuned_model_path()})")
     tune.add_argument("--home", help=home_help)
     tune.add_argument("--base-dataset", choices=["mnist"], help="data set to replay (default: the model's own)")

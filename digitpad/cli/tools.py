@@ -46,5 +46,5 @@ def add_commands(commands) -> None:
     export = commands.add_parser("export", help="write a model as ONNX or TorchScript for use elsewhere")
     export.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
     export.add_argument("--out", required=True, help="file to write (model.onnx, model.pt)")
-    export.add_argument("--model", help="checkpoint (default: the shipped model)")
+    export.add_argument("--model", help="checkpoint, or a shipped model's name (default: the shipped model)")
     export.set_defaults(func=cmd_export)

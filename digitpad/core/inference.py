@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,31 @@ def resources_dir() -> Path:
 def default_model_path(alphabet: str = "digits") -> Path:
     """The shipped model: the digits model, or for letters and both the joint digits-and-letters one."""
     return resources_dir() / "models" / (DEFAULT_MODEL_NAME if alphabet == "digits" else LETTERS_MODEL_NAME)
+
+
+def shipped_models() -> dict[str, Path]:
+    """The models shipped in ``resources/models``, by name (the file's stem: "default", "pen",
+    "letters"), the default first: what ``--model NAME`` and File > Shipped models offer."""
+    folder = resources_dir() / "models"
+    paths = sorted(folder.glob("*.safetensors"), key=lambda p: (p.name != DEFAULT_MODEL_NAME, p.name)) if folder.is_dir() else []
+    return {path.stem: path for path in paths}
+
+
+def shipped_model_title(path: Path) -> str:
+    """A shipped model's name as its JSON sidecar gives it ("digitpad default (MNIST)"), read without
+    loading the weights; the file's stem when the sidecar is missing or unreadable."""
+    try:
+        name = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return name if isinstance(name, str) and name else path.stem
+
+
+def find_model(path_or_name: str | os.PathLike) -> Path:
+    """A checkpoint file, or the shipped model of that name ("pen") when no such file exists."""
+    path = Path(path_or_name)
+    shipped = shipped_models()
+    return shipped[str(path_or_name)] if not path.exists() and str(path_or_name) in shipped else path
 
 
 def select_device(preference: str = "auto") -> torch.device:

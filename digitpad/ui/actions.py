@@ -39,9 +39,10 @@ ACTIONS: list[ActionSpec] = [
 
 INFERENCE_DEVICES = "inference_devices"  # in MENUS: the "Inference device" submenu
 RECENT_MODELS = "recent_models"  # in MENUS: the "Recent models" submenu
+SHIPPED_MODELS = "shipped_models"  # in MENUS: the "Shipped models" submenu
 ALPHABET_CHOICE = "alphabet_choice"  # in MENUS: the "Read" submenu (digits, letters or both)
 MENUS: dict[str, list[str | None]] = {
-    "&File": ["open_model", RECENT_MODELS, "save_model", "export_model", "open_image", None, "quit"],
+    "&File": ["open_model", RECENT_MODELS, SHIPPED_MODELS, "save_model", "export_model", "open_image", None, "quit"],
     "&Edit": ["undo", "redo", "clear"],
     "&View": [ALPHABET_CHOICE, INFERENCE_DEVICES, None],  # then the docks' display options (above the separator) and toggles
     "&Help": ["about"],

@@ -100,13 +100,13 @@ def _create_window(model_path: str | Path | None = None):
     """The main window, not yet shown, with a model loaded: ``model_path``, else the last one opened
     (if it still loads), else the shipped default. Raises CheckpointError if ``model_path`` is bad."""
     from ..core.checkpoints import CheckpointError, load_checkpoint
-    from ..core.inference import default_model_path
+    from ..core.inference import default_model_path, find_model
     from . import settings as app_settings
     from .main_window import MainWindow
 
     preload_training_imports()
     settings = app_settings.open_settings()
-    candidates = [Path(model_path)] if model_path else []
+    candidates = [find_model(model_path)] if model_path else []
     last = app_settings.read(settings, "last_model", "", str)
     if not model_path and last:
         candidates.append(Path(last))

@@ -40,9 +40,9 @@ from .. import __version__
 from ..core import pen, preprocess
 from ..core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from ..core.events import TaskDone, TaskFailed
-from ..core.inference import available_devices, default_model_path
+from ..core.inference import available_devices, default_model_path, shipped_model_title, shipped_models
 from . import settings as app_settings
-from .actions import ACTIONS, ALPHABET_CHOICE, INFERENCE_DEVICES, MENUS, RECENT_MODELS
+from .actions import ACTIONS, ALPHABET_CHOICE, INFERENCE_DEVICES, MENUS, RECENT_MODELS, SHIPPED_MODELS
 from .bus import AppBus
 from .docks import DOCKS, DockContext
 from .live_model import LiveModel
@@ -248,6 +248,10 @@ class MainWindow(QMainWindow):
                     self.recent_menu = menu.addMenu("Recent &models")
                     self.recent_menu.setObjectName("menu_recent_models")
                     self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                elif key == SHIPPED_MODELS:
+                    self.shipped_menu = menu.addMenu("S&hipped models")
+                    self.shipped_menu.setObjectName("menu_shipped_models")
+                    self.shipped_menu.aboutToShow.connect(self._fill_shipped_menu)
                 else:
                     menu.addAction(self.actions[key])
 
@@ -401,6 +405,20 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda checked=False, p=path: self.load_model(p))
         if not recent:
             self.recent_menu.addAction("No models opened yet").setEnabled(False)
+
+    def _fill_shipped_menu(self) -> None:
+        """The models that come with digitpad (the default, the one trained on pen digits too, the
+        letters one), the one the pad reads checked."""
+        self.shipped_menu.clear()
+        current = self.model_path.resolve() if self.model_path else None
+        for name, path in shipped_models().items():
+            action = self.shipped_menu.addAction(f"{shipped_model_title(path)}  ({name})")
+            action.setToolTip(str(path))
+            action.setCheckable(True)
+            action.setChecked(path.resolve() == current)
+            action.triggered.connect(lambda checked=False, p=path: self.load_model(p))
+        if self.shipped_menu.isEmpty():
+            self.shipped_menu.addAction("No shipped models found").setEnabled(False)
 
     # --- models ---------------------------------------------------------------------------------
 

@@ -136,3 +136,44 @@ def test_shipped_model_reaches_99_6_percent_on_mnist(real_data, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["count"] == 10000
     assert result["accuracy"] >= 0.996
+
+
+def shipped_folder(tmp_path, monkeypatch, checkpoint_file, names=("default", "pen")):
+    """A resources folder holding copies of ``checkpoint_file`` under ``names``, read as the shipped one."""
+    from digitpad.core.checkpoints import save_checkpoint
+
+    models = tmp_path / "resources" / "models"
+    models.mkdir(parents=True)
+    checkpoint = load_checkpoint(checkpoint_file)
+    for name in names:
+        checkpoint.meta["name"] = f"the {name} model"
+        save_checkpoint(checkpoint, models / f"{name}.safetensors")
+    monkeypatch.setenv("DIGITPAD_RESOURCES", str(tmp_path / "resources"))
+    return models
+
+
+def test_shipped_models_are_named_by_file_default_first(tmp_path, trained_checkpoint, monkeypatch):
+    from digitpad.core.inference import find_model, shipped_model_title, shipped_models
+
+    models = shipped_folder(tmp_path, monkeypatch, trained_checkpoint, names=("letters", "default", "pen"))
+    assert list(shipped_models()) == ["default", "letters", "pen"]
+    assert find_model("pen") == models / "pen.safetensors"
+    assert shipped_model_title(models / "pen.safetensors") == "the pen model"
+    (models / "pen.json").write_text("{not json")
+    assert shipped_model_title(models / "pen.safetensors") == "pen"  # a broken sidecar costs only the title
+    # A file of that name wins over the shipped model, and an unknown name stays a path (and fails there).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pen").write_bytes(b"mine")
+    assert find_model("pen") == Path("pen") and find_model("nothing") == Path("nothing")
+
+
+def test_predict_and_models_take_a_shipped_models_name(tmp_path, trained_checkpoint, tiny_digits, monkeypatch, capsys):
+    shipped_folder(tmp_path, monkeypatch, trained_checkpoint)
+    digit = write_png(tmp_path / "digit.png", 255 - tiny_digits.test_images[0])
+    assert cli.main(["predict", "--json", "--model", "pen", str(digit)]) == 0
+    assert json.loads(capsys.readouterr().out)["file"] == str(digit)
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    listing = out.split("shipped models (--model NAME):\n")[1].splitlines()
+    assert [line.split()[0] for line in listing] == ["default", "pen"]
+    assert "the pen model; reads digits" in listing[1]

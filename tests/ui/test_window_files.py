@@ -1,4 +1,4 @@
-"""File menu work: Recent models, Export (ONNX/TorchScript) on a worker, a model file dropped on the window."""
+"""File menu work: Recent models, Shipped models, Export (ONNX/TorchScript) on a worker, a model file dropped on the window."""
 
 from __future__ import annotations
 
@@ -36,6 +36,28 @@ def test_recent_models_remember_opened_and_saved_models_newest_first(qtbot, wind
     assert names == ["a.safetensors", "c.safetensors", "b.safetensors"]
     window.recent_menu.actions()[2].trigger()
     assert window.model_path.resolve() == second.resolve()
+
+
+def test_shipped_models_menu_lists_them_by_name_and_opens_one(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMenu
+
+    models = tmp_path / "models"
+    models.mkdir()
+    small_model(models / "default.safetensors")
+    pen = small_model(models / "pen.safetensors")
+    (models / "pen.json").write_text('{"name": "digitpad pen digits"}')  # what the title is read from
+    monkeypatch.setenv("DIGITPAD_RESOURCES", str(tmp_path))
+    menu = window.findChild(QMenu, "menu_shipped_models")
+    window._fill_shipped_menu()
+    assert [a.text() for a in menu.actions()] == ["default  (default)", "digitpad pen digits  (pen)"]
+    assert not any(a.isChecked() for a in menu.actions())  # the pad reads the real shipped model
+    menu.actions()[1].trigger()
+    assert window.model_path.resolve() == pen.resolve()
+    window._fill_shipped_menu()
+    assert [a.isChecked() for a in menu.actions()] == [False, True]
+    monkeypatch.setenv("DIGITPAD_RESOURCES", str(tmp_path / "nowhere"))
+    window._fill_shipped_menu()
+    assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [("No shipped models found", False)]
 
 
 def test_a_dropped_model_file_becomes_the_pads_model(qtbot, window, tmp_path):
