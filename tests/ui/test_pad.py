@@ -348,3 +348,21 @@ def test_chart_names_every_percentage_on_its_axis_zero_included(qtbot):
     finally:
         painter.end()
     assert [text for *_, text in texts] == ["0%", "25%", "50%", "75%", "100%"]
+
+
+def test_chart_draws_bars_from_half_a_percent_up(qtbot):
+    """Smaller ones are a pixel or two tall: among 52 letters they read as a row of dashes."""
+    import numpy as np
+
+    from digitpad.core.alphabets import LETTERS
+    from digitpad.ui.widgets.probability_bars import ProbabilityChart
+
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.set_classes(LETTERS)
+    values = np.full(len(LETTERS), 0.003, np.float32)
+    values[[3, 40]] = [0.006, 0.0]
+    values[11] = 1 - values.sum()
+    chart.set_probabilities(values)
+    assert chart.bars.drawn_bars() == [3, 11]
+    assert [i for i, text in enumerate(chart.labels) if text] == [3, 11]  # the same ones are labelled

@@ -30,6 +30,7 @@ LABEL_GAP_PX = 3
 FEW_CLASSES = 10  # up to this many, every bar is labelled; beyond, only the TOP_LABELLED best
 TOP_LABELLED = 3
 SMALL_TICK_POINTS = 6.5  # tick labels of many classes: 62 in the 300 px of a 1366x768 laptop's chart
+MIN_SHOWN = 0.005  # a bar and its label from half a percent up
 LOOKALIKE_MIN = 0.05  # the look-alike note once the weaker of the best digit and letter has this much
 
 
@@ -65,12 +66,17 @@ class ProbabilityBars(pg.GraphicsObject):
         self.top_color = top_color
         many = len(self.values) > FEW_CLASSES
         order = np.argsort(-self.values, kind="stable")[:TOP_LABELLED if many else len(self.values)]
-        self.ranked = [int(i) for i in order if self.values[i] >= 0.005]
+        self.ranked = [int(i) for i in order if self.values[i] >= MIN_SHOWN]
         self.texts = [""] * len(self.values)
         for i in self.ranked:
             percent = f"{self.values[i] * 100:.0f}%"
             self.texts[i] = f"{self.classes[i]} {percent}" if many else percent
         self.update()
+
+    def drawn_bars(self) -> list[int]:
+        """The classes that get a bar: those the labels would name (0.5% and up). Below that a bar is
+        a pixel or two tall, and 52 letters' worth of them read as a row of dashes above "0%"."""
+        return [int(i) for i in np.flatnonzero(self.values >= MIN_SHOWN)]
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         low, high = x_range(len(self.classes))
@@ -82,10 +88,9 @@ class ProbabilityBars(pg.GraphicsObject):
                        for rank, i in enumerate(self.ranked[:TOP_LABELLED])} if self.top_color is not None else {}
         if len(self.values) <= FEW_CLASSES:  # ten bars: only the best stands out, as always
             highlighted = {i: c for i, c in highlighted.items() if c is self.top_color}
-        for index, value in enumerate(self.values):
-            if value > 0:
-                painter.setBrush(highlighted.get(index, BAR_COLOR))
-                painter.drawRect(QRectF(index - BAR_WIDTH / 2, 0.0, BAR_WIDTH, float(value)))
+        for index in self.drawn_bars():
+            painter.setBrush(highlighted.get(index, BAR_COLOR))
+            painter.drawRect(QRectF(index - BAR_WIDTH / 2, 0.0, BAR_WIDTH, float(self.values[index])))
         self._paint_labels(painter)
 
     def _paint_labels(self, painter) -> None:
