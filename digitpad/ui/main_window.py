@@ -647,15 +647,22 @@ class MainWindow(QMainWindow):
         )
 
     def _restore_settings(self) -> None:
-        # Dock layout first: restoring it can resize the window, which the geometry then corrects.
-        state = app_settings.read(self.settings, "window_state", None, QByteArray)
-        if state is not None:
-            self.restoreState(state)
+        # The dock layout waits for the first show (showEvent).
+        self._pending_dock_state = app_settings.read(self.settings, "window_state", None, QByteArray)
         geometry = app_settings.read(self.settings, "geometry", None, QByteArray)
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.pen_slider.setValue(app_settings.read(self.settings, "pen_width", int(self.canvas.pen_width), int))
         self.alphabet_choice.restore()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._pending_dock_state is not None:
+            # Restored here, not before the first show: Qt 6.11 restoring tabbed groups with hidden
+            # docks into a window never shown leaves stale tab bars on screen (one over the File and
+            # Edit menus, one under the pad's controls) and a group shown later gets no tabs.
+            state, self._pending_dock_state = self._pending_dock_state, None
+            self.restoreState(state)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.runs.shutdown()  # every run and task stops within a batch (or chunk, or file); nothing saved
@@ -664,7 +671,9 @@ class MainWindow(QMainWindow):
             if shutdown is not None:
                 shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        # A window closed before it was ever shown keeps the saved layout it has not applied yet.
+        pending = self._pending_dock_state
+        self.settings.setValue("window_state", pending if pending is not None else self.saveState())
         self.settings.setValue("pen_width", self.pen_slider.value())
         self.settings.sync()
         gc.unfreeze()  # let a full collection reclaim this window (an embedder may open another)
