@@ -327,7 +327,8 @@ def test_chart_axes_are_cached_and_redrawn_when_the_classes_change(qtbot):
     assert chart.grab().toImage() == digits
 
 
-def test_chart_names_every_percentage_on_its_axis_zero_included(qtbot):
+@pytest.mark.parametrize("height", [120, 150, 220, 480])  # 120: its minimum; 150: a first window on a small screen
+def test_chart_names_every_percentage_on_its_axis_zero_included(qtbot, height):
     """With the grid on, pyqtgraph drops a tick label that spills past the plot: "0%" on the axis's
     lower end would be half below it."""
     from PySide6.QtGui import QImage, QPainter
@@ -336,12 +337,12 @@ def test_chart_names_every_percentage_on_its_axis_zero_included(qtbot):
 
     chart = ProbabilityChart()
     qtbot.addWidget(chart)
-    chart.resize(420, 220)
+    chart.resize(420, height)
     chart.show()
     qtbot.waitExposed(chart)
     chart.grab()  # the first paint sizes the axis to its widest label ("100%")
     qtbot.wait(50)
-    canvas = QImage(420, 220, QImage.Format.Format_ARGB32)
+    canvas = QImage(420, height, QImage.Format.Format_ARGB32)
     painter = QPainter(canvas)
     try:
         _, _, texts = chart.getPlotItem().getAxis("left").generateDrawSpecs(painter)

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication, QPalette
 from PySide6.QtWidgets import QGraphicsItem
 
 from ...core.alphabets import DIGITS, lookalike_note
@@ -23,9 +23,6 @@ UNSURE_TOP_COLOR = QColor(220, 140, 40)
 RUNNER_UP_COLOR = QColor(110, 160, 230)  # the second and third of many classes: highlighted, less
 BAR_WIDTH = 0.7
 Y_TOP = 1.14  # fixed: 0..100% plus headroom for the label over a full bar
-# A little room under 0: with the grid on, pyqtgraph drops a tick label that spills past the plot,
-# and "0%" would be half below it.
-Y_BOTTOM = -0.04
 LABEL_GAP_PX = 3
 FEW_CLASSES = 10  # up to this many, every bar is labelled; beyond, only the TOP_LABELLED best
 TOP_LABELLED = 3
@@ -138,7 +135,8 @@ class ProbabilityChart(pg.PlotWidget):
         self.hideButtons()
         self.setAntialiasing(False)  # axis-aligned bars need none; it halves the repaint per frame
         plot = self.getPlotItem()
-        plot.setYRange(Y_BOTTOM, Y_TOP, padding=0)
+        plot.setYRange(0.0, Y_TOP, padding=0)
+        plot.getViewBox().sigResized.connect(self._room_for_zero_label)
         plot.getAxis("left").setTicks([[(v, f"{v * 100:.0f}%") for v in (0, 0.25, 0.5, 0.75, 1.0)], []])
         plot.showGrid(y=True, alpha=0.15)
         # The axes (and the grid they draw across the plot) change only with the classes, yet the
@@ -150,6 +148,14 @@ class ProbabilityChart(pg.PlotWidget):
         plot.addItem(self.bars)
         self._show_ticks(DIGITS)
         self.setMinimumHeight(120)  # a 1366x768 laptop must also give the Training dock room
+
+    def _room_for_zero_label(self) -> None:
+        """Start the axis a little under 0, by half a label's height in pixels: with the grid on,
+        pyqtgraph drops a tick label that spills past the plot, and "0%" would be half below it."""
+        pixels = self.getPlotItem().getViewBox().height()
+        half_label = QFontMetricsF(self.font()).height() / 2 + 1
+        if pixels > 2 * half_label:
+            self.getPlotItem().setYRange(-Y_TOP * half_label / (pixels - half_label), Y_TOP, padding=0)
 
     @property
     def values(self) -> np.ndarray:
