@@ -13,7 +13,7 @@ import torch
 
 from . import preprocess
 from .alphabets import case_merged_reading, class_indices, classes_of
-from .checkpoints import Checkpoint, load_checkpoint
+from .checkpoints import Checkpoint, load_checkpoint, sidecar_path
 from .metrics import ink_aspect_ratios
 from .models import capture_activations, inference_copy
 
@@ -50,7 +50,7 @@ def shipped_model_title(path: Path) -> str:
     """A shipped model's name as its JSON sidecar gives it ("digitpad default (MNIST)"), read without
     loading the weights; the file's stem when the sidecar is missing or unreadable."""
     try:
-        name = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("name")
+        name = json.loads(sidecar_path(path).read_text(encoding="utf-8")).get("name")
     except (OSError, ValueError, AttributeError):
         name = None
     return name if isinstance(name, str) and name else path.stem
@@ -59,8 +59,7 @@ def shipped_model_title(path: Path) -> str:
 def find_model(path_or_name: str | os.PathLike) -> Path:
     """A checkpoint file, or the shipped model of that name ("pen") when no such file exists."""
     path = Path(path_or_name)
-    shipped = shipped_models()
-    return shipped[str(path_or_name)] if not path.exists() and str(path_or_name) in shipped else path
+    return path if path.exists() else shipped_models().get(str(path_or_name), path)
 
 
 def select_device(preference: str = "auto") -> torch.device:
