@@ -32,6 +32,7 @@ TRAIN_FLAGS = {
     "--momentum-warmup": ("momentum_warmup", float, "momentum of the first --momentum-warmup-steps steps"),
     "--momentum-warmup-steps": ("momentum_warmup_steps", int, "steps at --momentum-warmup before --momentum"),
     "--loss": ("loss", str, "cross-entropy or clipped-cross-entropy (tflearn's)"),
+    "--outlier-weight": ("outlier_weight", float, "weight of the uniform-target loss on the pen sets' non-digit drawings (0: off)"),
 }
 # flag: (TrainConfig field, help); each turns a recipe option on
 TRAIN_SWITCHES = {

@@ -43,6 +43,9 @@ class TrainConfig:
     momentum_warmup: float = 0.0  # momentum of the first momentum_warmup_steps steps (Bastani-Wang: 0.5 for 21)
     momentum_warmup_steps: int = 0
     loss: str = "cross-entropy"  # or tflearn's "clipped-cross-entropy"
+    # Weight of the uniform-target loss on "not a digit" drawings (label -1; the pen datasets bring
+    # them, outliers.py): 0.5 as in Hendrycks et al.'s outlier exposure. 0 trains on the digits alone.
+    outlier_weight: float = 0.5
 
     def validate(self) -> None:
         from .models import MODELS
@@ -62,6 +65,8 @@ class TrainConfig:
             raise ValueError("conv_lr_scale must be positive (1: the same rate as the other layers)")
         if self.inverse_time_steps <= 0 or self.momentum_warmup_steps < 0:
             raise ValueError("inverse_time_steps must be positive and momentum_warmup_steps not negative")
+        if self.outlier_weight < 0:
+            raise ValueError("outlier_weight must not be negative (0: the outliers are not trained on)")
         if self.max_steps < 0 or self.max_minutes < 0:
             raise ValueError("max_steps and max_minutes must not be negative (0 means no limit)")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:

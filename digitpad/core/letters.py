@@ -141,5 +141,5 @@ def load_letter_dataset(name: str, root=None, *, download: bool = True, progress
     digits_data = None
     if name == "digits+letters":
         mnist = load_dataset("mnist", root, download=download, progress=progress)
-        digits_data = build_pen_data("mnist+pen", digits, mnist)
+        digits_data = build_pen_data("mnist+pen", digits, mnist, outliers=False)  # two heads: no "neither" class
     return build_letter_data(name, letter_parts, digits_data)

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import preprocess
-from .download import DataError
+from .download import ChecksumError, DataError
 
 PENDIGITS_FILE = "pendigits-orig.tra"
 UNIPEN_FILE = "unipen-1a-digits.jsonl.gz"
@@ -336,7 +336,7 @@ def _render_cache_path(digits, seed, copies, raster_fraction, spec) -> Path:
     key = hashlib.sha256(repr((RENDER_VERSION, preprocess.PREPROCESS_VERSION, PAD_STYLE, spec, seed, copies,
                                 raster_fraction, len(digits))).encode())
     for digit in digits:
-        key.update(digit.label.to_bytes(2, "little"))
+        key.update(digit.label.to_bytes(2, "little", signed=True))  # same bytes for 0..32767; -1 = outlier
         for stroke in digit.strokes:
             key.update(np.ascontiguousarray(stroke, np.float64).tobytes())
             key.update(b"|")
@@ -512,10 +512,13 @@ def load_pen_digits(root=None, *, download: bool = True, progress=None) -> tuple
     return uci + unipen, [uci_report, unipen_report]
 
 
-def build_pen_data(name: str, digits: Sequence[PenDigit], mnist=None, seed: int = 0):
+def build_pen_data(name: str, digits: Sequence[PenDigit], mnist=None, seed: int = 0,
+                   letters: Sequence[PenDigit] = (), outliers: bool = True):
     """The DigitData of "pen" or "mnist+pen" from pen digits (and MNIST for the mix).
 
-    train: the training writers' digits, drawn PEN_COPIES times each (plus MNIST's training part);
+    train: the training writers' digits, drawn PEN_COPIES times each (plus MNIST's training part),
+    and with ``outliers`` drawings that are not one digit (label -1, ``outliers.py``) made from the
+    training writers' digits and the training sites' ``letters`` (labels in DIGITS_AND_LETTERS);
     val (explicit): the validation writers' digits, drawn once, strokes and images mixed as in
     training (plus MNIST's usual 5,000 held-out digits), so calibration sees real pen digits;
     test: the held-out writers' digits, drawn once through the pad's stroke path (plus MNIST test).
@@ -524,6 +527,12 @@ def build_pen_data(name: str, digits: Sequence[PenDigit], mnist=None, seed: int 
 
     parts = split_by_writer(digits, seed)
     train_x, train_y = render_digits(parts["train"], seed, PEN_COPIES, RASTER_FRACTION)
+    if outliers:
+        from .letters import split_letters_by_site
+        from .outliers import render_outliers
+
+        training_letters = split_letters_by_site(letters, parts)["train"] if letters else []
+        train_x, train_y = _join(train_x, train_y, *render_outliers(parts["train"], training_letters, seed))
     val_x, val_y = render_digits(parts["val"], VAL_DRAWING_SEED, 1, RASTER_FRACTION)
     test_x, test_y = render_digits(parts["test"], TEST_DRAWING_SEED, 1, 0.0)
     if name == "mnist+pen":
@@ -547,9 +556,17 @@ def load_pen_dataset(name: str, root=None, *, download: bool = True, progress=No
     """``load_dataset("pen" | "mnist+pen")``: read both collections, split by writer, draw them."""
     from .datasets import load_dataset
 
+    from .letters import load_pen_letters
+
     digits, _ = load_pen_digits(root, download=download, progress=progress)
     mnist = load_dataset("mnist", root, download=download, progress=progress) if name == "mnist+pen" else None
-    return build_pen_data(name, digits, mnist)
+    try:  # the training sites' letters make the best "not a digit" examples; without them, digits alone
+        letters, _ = load_pen_letters(root)
+    except ChecksumError:
+        raise  # a damaged file is reported, never silently left out
+    except DataError:
+        letters = []
+    return build_pen_data(name, digits, mnist, letters=letters)
 
 
 def held_out_digits(root=None, *, download: bool = False, seed: int = 0) -> list[PenDigit]:

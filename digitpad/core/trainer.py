@@ -157,6 +157,7 @@ class Trainer:
             )
 
         train_images = take_rows(data.train_images, train_idx)
+        self.has_outliers = bool((data.train_labels[train_idx] < 0).any())
         if self.normalization is not None:
             self.mean, self.std = (float(v) for v in self.normalization)
         else:
@@ -272,7 +273,7 @@ class Trainer:
                 y = train.labels[index]
 
                 logits = learner(x)
-                loss = model.head_loss(logits, y, cfg.label_smoothing) if is_joint(model) else training_loss(cfg, logits, y)
+                loss = self._loss(model, logits, y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.momentum_warmup_steps and step <= cfg.momentum_warmup_steps:
@@ -285,8 +286,8 @@ class Trainer:
                 detached = loss.detach()
                 losses.append(detached)
                 epoch_loss += detached
-                epoch_correct += (within_alphabet(model, logits.detach(), y).argmax(1) == y).sum()
-                epoch_seen += len(y)
+                epoch_correct += (within_alphabet(model, logits.detach(), y).argmax(1) == y).sum()  # an outlier is never "correct"
+                epoch_seen += int((y >= 0).sum()) if self.has_outliers else len(y)
                 now = time.perf_counter()
                 if now - last_report >= REPORT_INTERVAL_S:
                     elapsed = train_time + now - epoch_start
@@ -331,6 +332,22 @@ class Trainer:
             best["state"] = state_to_numpy(model.state_dict())
         model.load_state_dict({k: torch.from_numpy(v) for k, v in best["state"].items()})
         yield from self._finish(model, val, test, best, epochs_done, train_time, channels_last)
+
+    def _loss(self, model, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        cfg = self.config
+        if is_joint(model):
+            return model.head_loss(logits, labels, cfg.label_smoothing)
+        if not self.has_outliers:
+            return training_loss(cfg, logits, labels)
+        # Outlier exposure: cross-entropy on the digits, plus the cross-entropy to the uniform
+        # distribution (minus the mean log-probability) on the drawings that are not one digit, each
+        # averaged over its own rows. Masks, not indexing: no host sync, and a batch of one kind works.
+        digit = labels >= 0
+        per_row = F.cross_entropy(logits, labels.clamp(min=0), reduction="none", label_smoothing=cfg.label_smoothing)
+        digit_loss = (per_row * digit).sum() / digit.sum().clamp(min=1)
+        uniform_per_row = -torch.log_softmax(logits.float(), dim=1).mean(dim=1)
+        uniform_loss = (uniform_per_row * ~digit).sum() / (~digit).sum().clamp(min=1)
+        return digit_loss + cfg.outlier_weight * uniform_loss
 
     def _model_args(self) -> dict:
         """The configured model's arguments, with the output classes the data names."""
@@ -449,6 +466,11 @@ class Trainer:
                         metrics[f"test_{alphabet}_case_insensitive"] = float(case_insensitive_equal(truth, predicted).mean())
         return {"calibration": calibration, "alphabet_metrics": metrics}
 
+    def _digit_images(self) -> np.ndarray:
+        """The training images of real classes: two digits side by side must not widen the aspect limit."""
+        labels = self.data.train_labels
+        return self.data.train_images if not (labels < 0).any() else self.data.train_images[labels >= 0]
+
     def _finish(self, model, val, test, best, epochs_done, train_time, channels_last) -> Iterator[object]:
         cfg = self.config
         temperature, threshold = 1.0, 0.5
@@ -476,7 +498,7 @@ class Trainer:
                 "preprocess_version": preprocess.PREPROCESS_VERSION,
                 "temperature": temperature,
                 "threshold": threshold,
-                "max_aspect": max_aspect_ratio(self.data.train_images),
+                "max_aspect": max_aspect_ratio(self._digit_images()),
                 **self._class_meta(model),
                 **self._alphabet_calibration(model, val, test, channels_last),
                 "metrics": {
