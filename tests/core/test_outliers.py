@@ -12,6 +12,7 @@ from digitpad.core.alphabets import DIGITS_AND_LETTERS
 from digitpad.core.config import TrainConfig
 from digitpad.core.datasets import DigitData
 from digitpad.core.events import Evaluated, RunFinished
+from digitpad.core.metrics import confidence_threshold
 from digitpad.core.trainer import Trainer
 from tests.core.test_pen import many_writers, template_digit
 
@@ -125,3 +126,13 @@ def test_training_with_outliers_lowers_their_top_probability_and_keeps_them_out_
     with torch.no_grad():
         top = torch.softmax(model((bars - mean) / std), 1).max(1).values
     assert float(top.mean()) < 0.5  # taught the uniform target: far from a confident reading
+    # The unsure threshold keeps 99.5% of the correctly read validation digits above it (0.99 without outliers).
+    assert checkpoint.meta["unsure_keep"] == 0.995
+    val_images = torch.as_tensor(data.val_images).float().div(255).unsqueeze(1)
+    with torch.no_grad():
+        probs = torch.softmax(model((val_images - mean) / std) / checkpoint.meta["temperature"], 1)
+    correct = (probs.argmax(1).numpy() == data.val_labels)
+    expected = confidence_threshold(probs.max(1).values.numpy(), correct, 0.995)
+    assert math.isclose(checkpoint.meta["threshold"], expected, rel_tol=1e-4)
+    plain = next(e for e in Trainer(tiny_config, tiny_digits).run() if isinstance(e, RunFinished))
+    assert plain.checkpoint.meta["unsure_keep"] == 0.99
