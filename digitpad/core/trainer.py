@@ -193,11 +193,14 @@ class Trainer:
     def _make_schedule(self, optimizer, steps_per_epoch: int):
         cfg = self.config
         if cfg.schedule == "onecycle":
+            total_steps = cfg.epochs * steps_per_epoch
             return torch.optim.lr_scheduler.OneCycleLR(
                 optimizer,
                 max_lr=cfg.lr,
-                total_steps=cfg.epochs * steps_per_epoch,
-                pct_start=0.2,
+                total_steps=total_steps,
+                # torch divides by the warm-up's length: under ~1 step (a run of < 10 steps, such as
+                # fine-tuning on 30 personal digits with a small replay) it raised ZeroDivisionError.
+                pct_start=max(0.2, min(0.6, 2.0 / total_steps)),
                 cycle_momentum=cfg.optimizer in ("momentum", "nesterov"),
             )
         if cfg.schedule == "step":  # stepped once per epoch, below
