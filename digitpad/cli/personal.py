@@ -169,7 +169,9 @@ def cmd_finetune(args) -> int:
         personal = store.as_digit_data()
     if len(personal.train_labels) == 0:
         raise CliError(f"the personal digit set in {store.root} is empty: add digits first (`digitpad personal add`)")
-    base_name = args.base_dataset or checkpoint.meta.get("dataset", "mnist")
+    trained_on = checkpoint.meta.get("dataset", "mnist")
+    # A model of MNIST plus pen digits replays MNIST, as the app does: MNIST can always be downloaded.
+    base_name = args.base_dataset or ("mnist" if trained_on == "mnist+pen" else trained_on)
     if base_name != "mnist":
         # Personal digits are MNIST-shaped, so the replay (and the model) must be too.
         raise CliError(

@@ -31,6 +31,7 @@ from .evaluation import evaluate_checkpoint
 from .events import FinetuneFinished, FinetuneMeasured, RunFailed, RunFinished
 from .inference import batched_logits, select_device
 from .metrics import confidence_threshold, fit_temperature
+from .pen import MNIST_VAL_FRACTION
 from .trainer import RunControl, Trainer, default_threads
 
 __all__ = [
@@ -120,6 +121,8 @@ def _base_val_indices(checkpoint: Checkpoint, n: int) -> np.ndarray:
     """The base training set's digits that the base model held out for validation, when the
     checkpoint says how it split (they are kept out of the replay and used for calibration)."""
     config = checkpoint.meta.get("config") or {}
+    if checkpoint.meta.get("dataset") == "mnist+pen":  # its MNIST part is always split as a plain default run
+        config = {"val_fraction": MNIST_VAL_FRACTION, "seed": 0}
     try:
         fraction, seed = float(config["val_fraction"]), int(config["seed"])
         _, val = split_validation(n, fraction, seed)

@@ -39,7 +39,7 @@ def default_model_path(alphabet: str = "digits") -> Path:
 
 
 def shipped_models() -> dict[str, Path]:
-    """The models shipped in ``resources/models``, by name (the file's stem: "default", "pen",
+    """The models shipped in ``resources/models``, by name (the file's stem: "default", "mnist",
     "letters"), the default first: what ``--model NAME`` and File > Shipped models offer."""
     folder = resources_dir() / "models"
     paths = sorted(folder.glob("*.safetensors"), key=lambda p: (p.name != DEFAULT_MODEL_NAME, p.name)) if folder.is_dir() else []
@@ -56,10 +56,17 @@ def shipped_model_title(path: Path) -> str:
     return name if isinstance(name, str) and name else path.stem
 
 
+# Names that shipped models had before: scripts written for them keep working.
+SHIPPED_ALIASES = {"pen": "default"}  # the pen-trained model, "pen" until it became the default
+
+
 def find_model(path_or_name: str | os.PathLike) -> Path:
-    """A checkpoint file, or the shipped model of that name ("pen") when no such file exists."""
+    """A checkpoint file, or the shipped model of that name ("mnist") when no such file exists."""
     path = Path(path_or_name)
-    return path if path.exists() else shipped_models().get(str(path_or_name), path)
+    if path.exists():
+        return path
+    shipped, name = shipped_models(), str(path_or_name)
+    return shipped.get(name) or shipped.get(SHIPPED_ALIASES.get(name, ""), path)
 
 
 def select_device(preference: str = "auto") -> torch.device:

@@ -512,6 +512,9 @@ def load_pen_digits(root=None, *, download: bool = True, progress=None) -> tuple
     return uci + unipen, [uci_report, unipen_report]
 
 
+MNIST_VAL_FRACTION = 1 / 12  # "mnist+pen" holds out the 5,000 MNIST digits a default MNIST run (seed 0) holds out
+
+
 def build_pen_data(name: str, digits: Sequence[PenDigit], mnist=None, seed: int = 0,
                    letters: Sequence[PenDigit] = (), outliers: bool = True):
     """The DigitData of "pen" or "mnist+pen" from pen digits (and MNIST for the mix).
@@ -539,7 +542,7 @@ def build_pen_data(name: str, digits: Sequence[PenDigit], mnist=None, seed: int 
         if mnist is None:
             raise ValueError("mnist+pen needs the MNIST data")
         # The same 5,000 held-out MNIST digits as a plain MNIST run with the default seed and fraction.
-        mnist_train, mnist_val = split_validation(len(mnist.train_labels), 1 / 12, 0)
+        mnist_train, mnist_val = split_validation(len(mnist.train_labels), MNIST_VAL_FRACTION, 0)
         train_x, train_y = _join(mnist.train_images[mnist_train], mnist.train_labels[mnist_train], train_x, train_y)
         val_x, val_y = _join(mnist.train_images[mnist_val], mnist.train_labels[mnist_val], val_x, val_y)
         test_x, test_y = _join(mnist.test_images, mnist.test_labels, test_x, test_y)

@@ -165,6 +165,10 @@ def test_shipped_models_are_named_by_file_default_first(tmp_path, trained_checkp
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pen").write_bytes(b"mine")
     assert find_model("pen") == Path("pen") and find_model("nothing") == Path("nothing")
+    # "pen" named the pen-trained model until it became the default: without the file, it is the default.
+    (tmp_path / "pen").unlink()
+    (models / "pen.safetensors").unlink()
+    assert find_model("pen") == models / "default.safetensors"
 
 
 def test_predict_and_models_take_a_shipped_models_name(tmp_path, trained_checkpoint, tiny_digits, monkeypatch, capsys):

@@ -19,9 +19,9 @@ from PIL import Image, ImageDraw, ImageFont
 from digitpad import cli
 from digitpad.cli import personal as personal_cli
 from digitpad.core import finetune as finetune_module
-from digitpad.core.checkpoints import load_checkpoint, save_checkpoint
+from digitpad.core.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from digitpad.core.config import TrainConfig
-from digitpad.core.datasets import DigitData, normalization_stats
+from digitpad.core.datasets import DigitData, normalization_stats, split_validation
 from digitpad.core.events import EpochEnded, RunFailed, RunFinished, RunStarted
 from digitpad.core.finetune import (
     FinetuneConfig,
@@ -245,6 +245,28 @@ def test_cli_finetune(capsys, monkeypatch, tmp_path, base_checkpoint, fixture_mn
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "before:" in out and "after:" in out and "saved" in out and (tmp_path / "t2.safetensors").exists()
+
+
+def test_a_model_of_mnist_and_pen_digits_fine_tunes_replaying_mnist(capsys, monkeypatch, tmp_path, base_checkpoint,
+                                                                    fixture_mnist, writer):
+    from digitpad.core.finetune import _base_val_indices
+
+    pen_model = Checkpoint(base_checkpoint.arch, base_checkpoint.arch_args, base_checkpoint.state,
+                           {**base_checkpoint.meta, "dataset": "mnist+pen", "config": {"val_fraction": 0.5, "seed": 3}})
+    # Its MNIST part was split as a default MNIST run (1/12, seed 0), whatever its own seed.
+    np.testing.assert_array_equal(_base_val_indices(pen_model, 600), split_validation(600, 1 / 12, 0)[1])
+    model = save_checkpoint(pen_model, tmp_path / "pen.safetensors")
+    monkeypatch.setenv("DIGITPAD_HOME", str(tmp_path / "home"))
+    loaded = []
+    monkeypatch.setattr(personal_cli, "load_data", lambda name, root, download=True: loaded.append(name) or fixture_mnist)
+    store = PersonalStore()
+    for image, label in zip(writer.train_images, writer.train_labels):
+        store.add(image, int(label))
+    args = ["--epochs", "1", "--replay", "100", "--threads", "1", "--device", "cpu", "--batch-size", "32", "--json"]
+    code = cli.main(["finetune", "--model", str(model), "--out", str(tmp_path / "tuned.safetensors"), *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert loaded == ["mnist"] and json.loads(out.strip().splitlines()[-1])["event"] == "Saved"
 
 
 def test_core_modules_stay_qt_free():

@@ -136,3 +136,4 @@ def test_training_with_outliers_lowers_their_top_probability_and_keeps_them_out_
     assert math.isclose(checkpoint.meta["threshold"], expected, rel_tol=1e-4)
     plain = next(e for e in Trainer(tiny_config, tiny_digits).run() if isinstance(e, RunFinished))
     assert plain.checkpoint.meta["unsure_keep"] == 0.99
+
