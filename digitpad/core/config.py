@@ -44,8 +44,9 @@ class TrainConfig:
     momentum_warmup_steps: int = 0
     loss: str = "cross-entropy"  # or tflearn's "clipped-cross-entropy"
     # Weight of the uniform-target loss on "not a digit" drawings (label -1; the pen datasets bring
-    # them, outliers.py): 0.5 as in Hendrycks et al.'s outlier exposure. 0 trains on the digits alone.
-    outlier_weight: float = 0.5
+    # them, outliers.py). Hendrycks et al. used 0.5; on mnist+pen (seed 1) 0.25 validated better
+    # (99.36% against 99.30%) and kept MNIST (99.60% against 99.53%). 0 trains on the digits alone.
+    outlier_weight: float = 0.25
 
     def validate(self) -> None:
         from .models import MODELS
