@@ -18,7 +18,8 @@ storage path), the model is fine-tuned on them with MNIST replay (``digitpad.cor
 default ``FinetuneConfig``), and errors are counted on the writer's held-out digits and on all
 10,000 MNIST test digits. Each fine-tune is about a minute on one CPU thread.
 
-The base model is ``resources/models/default.safetensors`` when it exists (or ``--base PATH``);
+The base model is ``resources/models/default.safetensors`` when it exists (or ``--base PATH``; the README's
+figures used ``--base resources/models/mnist.safetensors``);
 otherwise a quick base model is trained here with a fixed, printed budget and cached.
 
     DIGITPAD_DATA=/work/shared/data .venv/bin/python benchmarks/personal_finetune.py [--writer usps]

@@ -135,7 +135,7 @@ def test_shipped_model_reaches_99_6_percent_on_mnist(real_data, capsys):
     assert cli.main(["eval", "--dataset", "mnist", "--data", str(real_data), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["count"] == 10000
-    assert result["accuracy"] >= 0.996
+    assert round(result["accuracy"] * 10000) >= 9960  # 99.60% (README), compared as a count: no float edge
 
 
 def shipped_folder(tmp_path, monkeypatch, checkpoint_file, names=("default", "pen")):

@@ -85,4 +85,4 @@ def test_onnx_reads_the_mnist_test_set_as_digitpad_does(real_data, tmp_path):
     mean, std = shipped.normalization
     ours = batched_logits(shipped.build_model(), torch.from_numpy(data.test_images), mean, std).argmax(1).numpy()
     assert (onnx_digits == ours).all()
-    assert (onnx_digits == data.test_labels).mean() >= 0.997
+    assert (onnx_digits == data.test_labels).mean() >= 0.995  # the shipped model: 99.60% (README)
