@@ -26,10 +26,11 @@ def cmd_models(args) -> int:
 def shipped_model_lines() -> list[tuple[str, str]]:
     """(name, what it is and reads) of each shipped model; a damaged one says so instead."""
     from ..core.checkpoints import CheckpointError, load_checkpoint
-    from ..core.inference import shipped_models
+    from ..core.inference import SHIPPED_ALIASES, shipped_models
 
     lines = []
-    for name, path in shipped_models().items():
+    shipped = shipped_models()
+    for name, path in shipped.items():
         try:
             checkpoint = load_checkpoint(path)
         except CheckpointError as error:
@@ -37,6 +38,9 @@ def shipped_model_lines() -> list[tuple[str, str]]:
             continue
         title = checkpoint.meta.get("name") or checkpoint.arch
         lines.append((name, f"{title}; reads {', '.join(checkpoint.alphabets)}; {path}"))
+    for alias, name in SHIPPED_ALIASES.items():
+        if alias not in shipped and name in shipped:
+            lines.append((alias, f"another name for {name} (kept for scripts written before it was renamed)"))
     return lines
 
 

@@ -181,3 +181,9 @@ def test_predict_and_models_take_a_shipped_models_name(tmp_path, trained_checkpo
     listing = out.split("shipped models (--model NAME):\n")[1].splitlines()
     assert [line.split()[0] for line in listing] == ["default", "pen"]
     assert "the pen model; reads digits" in listing[1]
+    # Without its file, "pen" is listed as what it names now: the default.
+    (tmp_path / "resources" / "models" / "pen.safetensors").unlink()
+    assert cli.main(["models"]) == 0
+    listing = capsys.readouterr().out.split("shipped models (--model NAME):\n")[1].splitlines()
+    assert [line.split()[0] for line in listing] == ["default", "pen"]
+    assert "another name for default" in listing[1]
