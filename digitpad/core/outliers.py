@@ -40,7 +40,8 @@ def _box(strokes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unit_height(digit: PenDigit) -> list[np.ndarray]:
-    """The digit's strokes moved to (0, 0) and scaled to height 1 (aspect kept)."""
+    """The digit's strokes moved to (0, 0) and scaled to height 1, aspect kept (a flat one, wider than
+    four heights, to a quarter of its width: a dash must not become a mile long)."""
     low, high = _box(digit.strokes)
     scale = 1.0 / max(float(high[1] - low[1]), float(high[0] - low[0]) * 0.25, 1e-9)
     return [(np.asarray(s, np.float64) - low) * scale for s in digit.strokes]
