@@ -81,7 +81,8 @@ def outlier_records(digits: Sequence[PenDigit], letters: Sequence[PenDigit] = ()
     if usable:
         picked = rng.choice(len(usable), min(counts["letters"], len(usable)), replace=False)
         records += [PenDigit(OUTLIER, usable[i].writer, usable[i].source, usable[i].site, usable[i].strokes) for i in picked]
-    pairs = min(counts["side by side"], len(digits) // 4)  # a few pen digits make a few pairs, not thousands
+    # A few pen digits make a few pairs, not thousands.
+    pairs, overlays = (min(counts[kind], len(digits) // 4) for kind in ("side by side", "over each other"))
     if len(digits) >= 2:
         for _ in range(pairs):
             a, b = rng.choice(len(digits), 2, replace=False)
@@ -89,7 +90,7 @@ def outlier_records(digits: Sequence[PenDigit], letters: Sequence[PenDigit] = ()
         # Over each other: two different digits, neither a 1 (a 1 over a 7 is still a 7).
         overlaid = [i for i, d in enumerate(digits) if d.label != 1]
         made, enough_kinds = 0, len({digits[i].label for i in overlaid}) >= 2
-        while enough_kinds and made < min(counts["over each other"], len(digits) // 4):
+        while enough_kinds and made < overlays:
             a, b = rng.choice(overlaid, 2, replace=False)
             if digits[a].label != digits[b].label:
                 # Moved sideways by 15-40% of a height: two digits right on top of each other can make a third (3 over 8).
@@ -103,8 +104,3 @@ def render_outliers(digits: Sequence[PenDigit], letters: Sequence[PenDigit] = ()
                     counts: dict[str, int] = OUTLIER_COUNTS) -> tuple[np.ndarray, np.ndarray]:
     """The outliers drawn on the pad as the pen digits are: (images, labels all OUTLIER)."""
     return render_digits(outlier_records(digits, letters, seed, counts), seed, 1, RASTER_FRACTION)
-
-
-def known(labels: np.ndarray) -> np.ndarray:
-    """Which rows hold a real class (not an outlier)."""
-    return np.asarray(labels) >= 0

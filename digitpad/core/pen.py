@@ -558,7 +558,6 @@ def _join(images_a, labels_a, images_b, labels_b) -> tuple[np.ndarray, np.ndarra
 def load_pen_dataset(name: str, root=None, *, download: bool = True, progress=None):
     """``load_dataset("pen" | "mnist+pen")``: read both collections, split by writer, draw them."""
     from .datasets import load_dataset
-
     from .letters import load_pen_letters
 
     digits, _ = load_pen_digits(root, download=download, progress=progress)

@@ -258,7 +258,7 @@ class Trainer:
             epoch_start = time.perf_counter()
             epoch_loss = torch.zeros((), device=self.device)
             epoch_correct = torch.zeros((), device=self.device, dtype=torch.long)
-            epoch_seen = 0
+            epoch_seen = torch.zeros((), device=self.device, dtype=torch.long)
             order = epoch_order(cfg, len(train), steps_per_epoch * batch_size, generator, self.device)
             snapshot_every = max(1, steps_per_epoch // SNAPSHOTS_PER_EPOCH)
             for batch in range(steps_per_epoch):
@@ -294,7 +294,7 @@ class Trainer:
                 losses.append(detached)
                 epoch_loss += detached
                 epoch_correct += (within_alphabet(model, logits.detach(), y).argmax(1) == y).sum()  # an outlier is never "correct"
-                epoch_seen += int((y >= 0).sum()) if self.has_outliers else len(y)
+                epoch_seen += (y >= 0).sum()  # outliers (-1) are not digits to be read; a tensor: no host sync
                 now = time.perf_counter()
                 if now - last_report >= REPORT_INTERVAL_S:
                     elapsed = train_time + now - epoch_start
@@ -319,7 +319,7 @@ class Trainer:
                 yield EpochEnded(
                     epoch,
                     float(epoch_loss) / batches_run,
-                    float(epoch_correct) / max(1, epoch_seen),
+                    float(epoch_correct) / max(1, int(epoch_seen)),
                     val_loss,
                     val_acc,
                     optimizer.param_groups[0]["lr"],
