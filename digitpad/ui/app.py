@@ -111,13 +111,28 @@ def _create_window(model_path: str | Path | None = None):
     if not model_path and last:
         candidates.append(Path(last))
     candidates.append(default_model_path())
+    passed_over: list[str] = []  # why a remembered model was not used, said once the window is up
     for i, path in enumerate(candidates):
         try:
-            return _settled(MainWindow(load_checkpoint(path), path))
-        except CheckpointError:
+            window = MainWindow(load_checkpoint(path), path)
+        except CheckpointError as error:
             if model_path and i == 0:
                 raise
-    return _settled(MainWindow(None))
+            passed_over.append(_why_not_used(path, error))
+            continue
+        if passed_over:
+            window.statusBar().showMessage(f"{passed_over[0]}; reading with {path.name} instead", 20000)
+        return _settled(window)
+    window = MainWindow(None)
+    window.statusBar().showMessage("; ".join(passed_over), 20000)
+    return _settled(window)
+
+
+def _why_not_used(path: Path, error: Exception) -> str:
+    """One line for the status bar: a model file that could not be opened at start-up, and why."""
+    if not Path(path).exists():
+        return f"Could not open {path}: the file is gone"
+    return f"Could not open {error}"  # the error names the file first
 
 
 def preload_training_imports() -> None:

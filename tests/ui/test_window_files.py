@@ -167,3 +167,22 @@ def test_a_window_closed_before_it_was_shown_keeps_the_saved_layout(qtbot):
     third.show()
     qtbot.waitExposed(third)
     assert third.docks["mistakes"].isVisible()
+
+
+@pytest.mark.parametrize("damage, said", [("delete", "the file is gone"), ("garbage", "not a safetensors file")])
+def test_a_remembered_model_that_no_longer_opens_is_named_in_the_status_bar(qtbot, tmp_path, damage, said):
+    import digitpad
+    from digitpad.core.inference import default_model_path
+    from digitpad.ui import settings as app_settings
+
+    remembered = small_model(tmp_path / "mine")
+    if damage == "delete":
+        remembered.unlink()
+    else:
+        remembered.write_bytes(b"not a model at all")
+    app_settings.open_settings().setValue("last_model", str(remembered))
+    window = digitpad.create_window()
+    qtbot.addWidget(window)
+    assert window.model_path == default_model_path()  # the pad still reads, with the shipped model
+    message = window.statusBar().currentMessage()
+    assert str(remembered) in message and said in message and "reading with default.safetensors instead" in message
