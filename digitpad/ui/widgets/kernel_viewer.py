@@ -117,17 +117,19 @@ class KernelViewer(QWidget):
         self.view_combo = QComboBox()
         self.view_combo.setObjectName("kernel_view")
         self.view_combo.setAccessibleName("Kernel view")
-        self.view_combo.addItem("Every kernel (row: output, column: input)", VIEW_KERNELS)
-        self.view_combo.addItem("Summary: mean over inputs", VIEW_SUMMARY)
-        self.view_combo.setToolTip("Deeper layers have one kernel per input channel for each output channel")
+        self.view_combo.addItem("Every kernel", VIEW_KERNELS)
+        self.view_combo.addItem("Mean over inputs", VIEW_SUMMARY)
+        self.view_combo.setToolTip("Every kernel: a row for each output channel, a column for each input channel "
+                                   "(deeper layers have one kernel per input channel for each output channel). "
+                                   "Mean over inputs: one averaged kernel per output channel")
         self.view_combo.currentIndexChanged.connect(lambda _i: self.redraw())
         for combo in (self.layer_combo, self.view_combo):  # long item texts must not widen the dock
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         top = QHBoxLayout()
         top.addWidget(QLabel("Layer"))
-        top.addWidget(self.layer_combo)
-        top.addWidget(self.view_combo, 1)
+        top.addWidget(self.layer_combo, 3)  # the layer's name is the longer text
+        top.addWidget(self.view_combo, 2)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("kernel_grid")
