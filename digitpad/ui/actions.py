@@ -23,6 +23,17 @@ class ActionSpec:
     tip: str = ""  # default: the text without "&" and "..."
     role: QAction.MenuRole | None = None  # where macOS puts it
 
+    def key_sequences(self) -> list[QKeySequence]:
+        """Every key sequence of ``shortcuts``, each once, the main one first. A standard key brings
+        all of the platform's bindings: ``QKeySequence(Keys.Redo)`` alone is only the first (Ctrl+Y
+        on Linux), and the same sequence twice makes Qt call the shortcut ambiguous and fire neither."""
+        sequences: dict[str, QKeySequence] = {}
+        for shortcut in self.shortcuts:
+            found = QKeySequence.keyBindings(shortcut) if isinstance(shortcut, Keys) else [QKeySequence(shortcut)]
+            for sequence in found:
+                sequences.setdefault(sequence.toString(), sequence)
+        return list(sequences.values())
+
 
 ACTIONS: list[ActionSpec] = [
     ActionSpec("open_model", "&Open model...", "open_model_dialog", (Keys.Open,), "Open a digitpad model (.safetensors)"),
@@ -32,7 +43,7 @@ ACTIONS: list[ActionSpec] = [
     ActionSpec("open_image", "Open &image...", "open_image_dialog", ("Ctrl+I",), "Read a digit from an image file"),
     ActionSpec("quit", "&Quit", "close", (Keys.Quit,), role=QAction.MenuRole.QuitRole),
     ActionSpec("undo", "&Undo stroke", "canvas.undo", (Keys.Undo,)),
-    ActionSpec("redo", "&Redo stroke", "canvas.redo", (Keys.Redo, "Ctrl+Y")),
+    ActionSpec("redo", "&Redo stroke", "canvas.redo", ("Ctrl+Shift+Z", Keys.Redo, "Ctrl+Y")),
     ActionSpec("clear", "&Clear pad", "canvas.clear", ("Esc", Keys.Delete)),
     ActionSpec("about", "&About digitpad", "show_about", role=QAction.MenuRole.AboutRole),
 ]

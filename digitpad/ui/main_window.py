@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
             action = QAction(spec.text, self)
             action.setObjectName(f"action_{spec.key}")
             if spec.shortcuts:
-                action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
+                action.setShortcuts(spec.key_sequences())
             action.setToolTip(spec.tip or spec.text.replace("&", "").rstrip("."))
             action.setStatusTip(action.toolTip())
             handler = operator.attrgetter(spec.handler)(self)
