@@ -367,3 +367,45 @@ def test_chart_draws_bars_from_half_a_percent_up(qtbot):
     chart.set_probabilities(values)
     assert chart.bars.drawn_bars() == [3, 11]
     assert [i for i, text in enumerate(chart.labels) if text] == [3, 11]  # the same ones are labelled
+
+
+def _canvas_grey(canvas) -> np.ndarray:
+    image = canvas._image
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[..., 0].copy()
+
+
+def test_a_jittery_pen_recording_is_painted_as_solid_ink(qtbot):
+    """A recorded pen stroke (hundreds of close points, doubling back a little) once painted with
+    light rings inside the ink; the stroke must be solid, and reach its last point."""
+    from digitpad.ui.widgets.canvas import DrawingCanvas
+
+    canvas = DrawingCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 400)
+    rng = np.random.default_rng(0)
+    line = np.column_stack([np.linspace(80, 320, 300), np.linspace(100, 300, 300)]) + rng.normal(0, 1.5, (300, 2))
+    canvas.set_strokes([line, np.array([[60.0, 350.0], [140.0, 350.0]])], width=18)
+    grey = _canvas_grey(canvas)
+    inside = grey < 250
+    for _ in range(3):  # pixels at least three pixels inside the painted area
+        inside &= np.roll(inside, 1, 0) & np.roll(inside, -1, 0) & np.roll(inside, 1, 1) & np.roll(inside, -1, 1)
+    assert inside.sum() > 2000
+    assert (grey[inside] > 100).sum() == 0
+    assert grey[350, 138] < 60 and grey[350, 62] < 60  # both ends of a two-point stroke are inked
+
+
+def test_a_stroke_drawn_live_looks_as_it_does_after_a_repaint(qtbot):
+    """Undo, resize and replays repaint every stroke from its points: the ink must not change then."""
+    from digitpad.ui.widgets.canvas import DrawingCanvas
+
+    canvas = DrawingCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 400)
+    canvas.show()
+    draw(canvas, closed_loop(canvas))
+    draw(canvas, vertical_line(canvas, x_fraction=0.8))
+    live = _canvas_grey(canvas)
+    canvas._repaint_backing()
+    assert (live < 128).sum() > 3000
+    assert np.abs(live.astype(int) - _canvas_grey(canvas)).max() <= 2

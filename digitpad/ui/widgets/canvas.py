@@ -225,15 +225,22 @@ class DrawingCanvas(QWidget):
         points = stroke.points
         if not points:
             return
-        if len(points) == 1 or not stroke.pressure_width:
-            painter.setPen(self._pen_for(stroke))
-            if len(points) == 1:
-                painter.drawPoint(QPointF(points[0][0], points[0][1]))
-            else:
-                painter.drawPath(_smooth_path(points))
+        painter.setPen(self._pen_for(stroke, points[0][3]))  # the dot live painting starts with
+        painter.drawPoint(QPointF(points[0][0], points[0][1]))
+        if len(points) == 1:
             return
-        for i in range(1, len(points)):  # varying width: one smoothed piece per segment
+        # One smoothed piece per segment, as the stroke was painted while drawn. One wide path for the
+        # whole stroke left light rings in the ink where a pen recording doubles back on itself
+        # between close points (the outline's tiny reversed loops are holes to the fill).
+        for i in range(1, len(points)):
             self._paint_segment(painter, stroke, i)
+        self._paint_tail(painter, stroke)
+
+    def _paint_tail(self, painter: QPainter, stroke: Stroke) -> None:
+        """The last half segment, up to the last point: each piece ends half a segment short."""
+        pts = stroke.points
+        painter.setPen(self._pen_for(stroke, pts[-1][3]))
+        painter.drawLine(_mid(pts[-2], pts[-1]), QPointF(pts[-1][0], pts[-1][1]))
 
     def _paint_segment(self, painter: QPainter, stroke: Stroke, i: int) -> None:
         """Paint the smoothed piece of ``stroke`` that ends at point ``i`` (quadratic through midpoints)."""
@@ -310,8 +317,12 @@ class DrawingCanvas(QWidget):
         if self._current is None:
             return
         stroke, self._current = self._current, None
-        if not stroke.pressure_width and len(stroke.points) > 2:
-            self._repaint_backing()  # repaint the whole stroke as one smooth path (no seams)
+        if len(stroke.points) > 1:  # live painting leaves the last half segment to the end
+            painter = QPainter(self._image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_tail(painter, stroke)
+            painter.end()
+            self.update()
         self.drawingChanged.emit()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -340,15 +351,6 @@ class DrawingCanvas(QWidget):
 
 def _mid(a, b) -> QPointF:
     return QPointF((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-
-
-def _smooth_path(points) -> QPainterPath:
-    """Quadratic curves through the midpoints of successive points: smooth, and through the ends."""
-    path = QPainterPath(QPointF(points[0][0], points[0][1]))
-    for i in range(1, len(points) - 1):
-        path.quadTo(QPointF(points[i][0], points[i][1]), _mid(points[i], points[i + 1]))
-    path.lineTo(QPointF(points[-1][0], points[-1][1]))
-    return path
 
 
 def image_to_pixmap(grey: np.ndarray, size: int) -> QPixmap:
