@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from . import pen, preprocess
-from .alphabets import DIGITS, LETTERS
+from .alphabets import DIGITS, LETTERS, case_insensitive_equal
 from .datasets import DATASETS, load_dataset
 from .evaluation import evaluate_checkpoint
 from .events import Evaluated
@@ -108,6 +108,24 @@ class MistakeSet:
     def accuracy(self) -> float:
         total = int(self.confusion.sum())
         return float(np.trace(self.confusion)) / total if total else float("nan")
+
+    @property
+    def reads_letters(self) -> bool:
+        return any(label.isalpha() for label in self.classes)
+
+    @cached_property
+    def case_only(self) -> np.ndarray:
+        """(k,) bool: the mistake read the right letter in the other case (c for C): the pad shows such
+        size-only pairs case-merged, and the letters' headline figure counts them right."""
+        names = np.asarray(self.classes)
+        if not len(self.wrong):
+            return np.zeros(0, bool)
+        return case_insensitive_equal(names[self.labels[self.wrong]], names[self.predicted])
+
+    @property
+    def case_insensitive_accuracy(self) -> float:
+        total = len(self.labels)
+        return 1.0 - (len(self.wrong) - int(self.case_only.sum())) / total if total else float("nan")
 
 
 def find_mistakes(

@@ -26,3 +26,11 @@ def read(settings: QSettings, key: str, default, kind=None):
         return kind(value) if kind else value
     except (TypeError, ValueError):
         return default
+
+
+def read_flag(settings: QSettings, key: str, default: bool) -> bool:
+    """A check box's state: an INI file keeps it as the text "true" or "false" (bool("false") is True)."""
+    value = read(settings, key, default)
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes") if value.strip() else default
+    return bool(value)

@@ -69,3 +69,19 @@ def test_dataset_of_and_load_test_split_never_download(checkpoint, tmp_path):
         checkpoint.meta["dataset"] = "mnist"
     with pytest.raises(DataError):
         load_test_split("usps", tmp_path / "empty")
+
+
+def test_letter_mistakes_that_only_read_the_other_case():
+    from digitpad.core.alphabets import LETTERS
+    from digitpad.core.metrics import confusion_matrix
+
+    labels = np.array([LETTERS.index(c) for c in "aoOcZ"])
+    read_as = np.array([LETTERS.index(c) for c in "aOoez"])
+    wrong = np.flatnonzero(labels != read_as)
+    mistakes = MistakeSet("pen-letters", np.zeros((5, 28, 28), np.uint8), labels, confusion_matrix(labels, read_as, len(LETTERS)),
+                          wrong, np.eye(len(LETTERS), dtype=np.float32)[read_as[wrong]], "computed", None, LETTERS)
+    assert mistakes.reads_letters and mistakes.case_only.tolist() == [True, True, False, True]
+    assert mistakes.accuracy == pytest.approx(0.2) and mistakes.case_insensitive_accuracy == pytest.approx(0.8)
+    digits = MistakeSet("mnist", np.zeros((1, 28, 28), np.uint8), np.array([3]), np.zeros((10, 10), np.int64),
+                        np.array([0]), np.eye(10, dtype=np.float32)[[5]], "computed")
+    assert not digits.reads_letters and digits.case_only.tolist() == [False]

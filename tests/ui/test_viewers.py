@@ -395,3 +395,30 @@ def test_viewer_controls_are_named_for_scripts_and_screen_readers(qtbot, window)
         if w.isVisibleTo(window) and not w.accessibleName() and not isinstance(w, QScrollBar)  # views' own scroll bars
     ]
     assert controls and not unnamed, unnamed
+
+
+def test_letter_mistakes_can_hide_the_ones_that_only_read_the_other_case(qtbot):
+    from digitpad.core.alphabets import LETTERS
+    from digitpad.core.metrics import confusion_matrix
+    from digitpad.core.mistakes import MistakeSet
+    from digitpad.ui.widgets.mistakes import MistakesView
+
+    labels = np.array([LETTERS.index(c) for c in "aoOc"])
+    read_as = np.array([LETTERS.index(c) for c in "aOoe"])  # two case-only mistakes, one real one
+    probabilities = np.full((4, len(LETTERS)), 0.001, np.float32)
+    probabilities[np.arange(4), read_as] = 0.9
+    mistakes = MistakeSet("pen-letters", np.zeros((4, 28, 28), np.uint8), labels, confusion_matrix(labels, read_as, len(LETTERS)),
+                          np.array([1, 2, 3]), probabilities[1:], "computed", None, LETTERS)
+    view = MistakesView()
+    qtbot.addWidget(view)
+    view._on_evaluated(mistakes)
+    box = view.findChild(QCheckBox, "mistakes_ignore_case")
+    assert not box.isHidden() and box.isChecked()  # on by default: the pad reads such letters case-merged
+    assert view.shown_indices.tolist() == [3]
+    assert "3 of 4" in view.status.text() and "25.00% exact case; ignoring case 1 misread, 75.00% correct" in view.status.text()
+    box.setChecked(False)
+    assert sorted(view.shown_indices.tolist()) == [1, 2, 3]
+    assert view.settings.value("mistakes/ignore_case") in (False, "false")
+    view._on_evaluated(MistakeSet("mnist", np.zeros((2, 28, 28), np.uint8), np.array([1, 2]), confusion_matrix(np.array([1, 2]), np.array([1, 3]), 10),
+                                  np.array([1]), np.eye(10, dtype=np.float32)[[3]], "computed"))
+    assert box.isHidden() and view.shown_indices.tolist() == [1]  # digits have no case

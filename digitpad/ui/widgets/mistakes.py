@@ -28,6 +28,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -54,6 +55,7 @@ THUMB_PX = 56  # 2x MNIST: strokes readable, ~20 digits per row in a wide dock
 SORT_CONFIDENT_FIRST, SORT_UNSURE_FIRST, SORT_INDEX = "confident", "unsure", "index"
 OWN_TEST_SET = "own"  # the test split of the model's own dataset (core.mistakes.dataset_of)
 TEST_SET_KEY = "mistakes/test_set"  # the settings key of the chosen test set
+IGNORE_CASE_KEY = "mistakes/ignore_case"  # letters: hide the mistakes that only read the other case
 # The test set choice: (data, text, tooltip).
 TEST_SET_CHOICES = (
     (OWN_TEST_SET, "Its own test set", "The test split of the dataset the model was trained on (MNIST for your own digits)"),
@@ -216,6 +218,15 @@ class MistakesView(QWidget):
         self.sort_combo.addItem("Least confident first", SORT_UNSURE_FIRST)
         self.sort_combo.addItem("Test set order", SORT_INDEX)
         self.sort_combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
+        self.ignore_case = QCheckBox("Ignore case")
+        self.ignore_case.setObjectName("mistakes_ignore_case")
+        self.ignore_case.setAccessibleName("Ignore case")
+        self.ignore_case.setToolTip("Letters: hide the mistakes that read the right letter in the other case (t for T, "
+                                    "o for O...), as the case-insensitive figure counts them right. c/C, o/O, s/S and "
+                                    "others differ only in size, which a pad that scales every drawing cannot see")
+        self.ignore_case.setChecked(app_settings.read_flag(self.settings, IGNORE_CASE_KEY, True))
+        self.ignore_case.setVisible(False)  # shown with a letters test set
+        self.ignore_case.toggled.connect(self._on_ignore_case_toggled)
         top = QHBoxLayout()
         top.addWidget(self.test_set_combo)
         top.addWidget(self.compute_button)
@@ -226,6 +237,7 @@ class MistakesView(QWidget):
         top.addWidget(QLabel("Read as"))
         top.addWidget(self.pred_combo)
         top.addWidget(self.sort_combo)
+        top.addWidget(self.ignore_case)
 
         self.matrix = ConfusionMatrixView()
         self.matrix.cellClicked.connect(self._on_cell_clicked)
@@ -438,9 +450,14 @@ class MistakesView(QWidget):
         origin = "from the training run" if result.source == "training run" else "computed"
         if self.judged_by:
             origin += f" with the shipped {self.judged_by}: the pad's model does not read letters"
+        score = f"{result.accuracy * 100:.2f}% correct"
+        if result.reads_letters:
+            misread = len(result.wrong) - int(result.case_only.sum())
+            score = (f"{result.accuracy * 100:.2f}% exact case; ignoring case {misread} misread, "
+                     f"{result.case_insensitive_accuracy * 100:.2f}% correct")
         self._set_status(
             f"{len(result.wrong)} of {n} {title_of(result.dataset)} test {noun_of(result.dataset)} misread "
-            f"({result.accuracy * 100:.2f}% correct, {origin})"
+            f"({score}, {origin})"
         )
 
     def _on_failed(self, message: str) -> None:
@@ -486,12 +503,17 @@ class MistakesView(QWidget):
             combo.blockSignals(False)
         self._apply_filter()
 
+    def _on_ignore_case_toggled(self, checked: bool) -> None:
+        self.settings.setValue(IGNORE_CASE_KEY, checked)
+        self._apply_filter()
+
     def _on_cell_clicked(self, true: int, predicted: int) -> None:
         # The diagonal holds the correct readings: clicking it lists every mistake on that digit.
         self.set_filter(true, None if true == predicted else predicted)
 
     def _apply_filter(self) -> None:
         m = self.mistakes
+        self.ignore_case.setVisible(m is not None and m.reads_letters)
         true, predicted = self.true_combo.currentData(), self.pred_combo.currentData()
         self.matrix.select_cell(None if true is None or predicted is None else (true, predicted))
         if m is None or not len(m.wrong):
@@ -504,6 +526,8 @@ class MistakesView(QWidget):
             keep &= labels == true
         if predicted is not None:
             keep &= m.predicted == predicted
+        if m.reads_letters and self.ignore_case.isChecked():
+            keep &= ~m.case_only
         rows = np.flatnonzero(keep)
         order = self.sort_combo.currentData()
         if order == SORT_CONFIDENT_FIRST:
