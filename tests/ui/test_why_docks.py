@@ -112,3 +112,18 @@ def test_two_models_side_by_side_mark_a_disagreement(qtbot, window):
 
     view.set_second(load_checkpoint(default_model_path()), "same")
     assert not view.disagree and "disagree" not in view.verdict.text()
+
+
+def test_the_second_model_can_be_a_shipped_one(qtbot, window):
+    from digitpad.core.inference import shipped_models
+
+    view = show(qtbot, window, "compare_chart")
+    view.choose_menu.aboutToShow.emit()  # what opening the button's menu does
+    actions = [a.objectName() for a in view.choose_menu.actions() if a.objectName()]
+    assert actions == [f"compare_shipped_{name}" for name in shipped_models()] + ["compare_open_file"]
+    next(a for a in view.choose_menu.actions() if a.objectName() == "compare_shipped_mnist").trigger()
+    assert view.second_name == "mnist" and "Second model: mnist" in view.model_label.text()
+    with qtbot.waitSignal(view.compared, timeout=TIMEOUT_MS):
+        draw(window.canvas, vertical_line(window.canvas))
+    qtbot.waitUntil(lambda: view.second_reading is not None, timeout=TIMEOUT_MS)
+    assert view.second_reading.label == "1" and not view.disagree

@@ -1,6 +1,6 @@
 """Two models side by side: the pad's model and a second checkpoint read the same drawing.
 
-Pick a second model (a preset you trained, the model before fine-tuning, any ``.safetensors``);
+Pick a second model (a shipped one, a preset you trained, the model before fine-tuning, any ``.safetensors``);
 its chart sits beside the reading, both readings are named, and a disagreement is highlighted. The
 second reading is made right after the pad's own (at most 20 a second), so the pad is never slower.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from ...core.checkpoints import Checkpoint, CheckpointError, load_checkpoint
-from ...core.inference import Predictor
+from ...core.inference import Predictor, shipped_model_title, shipped_models
 from .probability_bars import TOP_COLOR, UNSURE_TOP_COLOR, ProbabilityChart
 
 READ_INTERVAL_MS = 50
@@ -43,8 +43,11 @@ class CompareChart(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
-        self.choose_button = QPushButton("Second model…", objectName="compare_choose", clicked=self.choose_model)
-        self.choose_button.setToolTip("Pick a second model to read the same drawing")
+        self.choose_button = QPushButton("Second model…", objectName="compare_choose")
+        self.choose_menu = QMenu(self.choose_button, objectName="compare_choose_menu")
+        self.choose_menu.aboutToShow.connect(self._fill_choose_menu)
+        self.choose_button.setMenu(self.choose_menu)
+        self.choose_button.setToolTip("Pick a second model to read the same drawing: a shipped one or a file")
         self.choose_button.setAccessibleName("Choose a second model")
         self.model_label = QLabel("No second model yet.", objectName="compare_model", wordWrap=True)
         row.addWidget(self.choose_button)
@@ -61,6 +64,17 @@ class CompareChart(QWidget):
         layout.addWidget(self.plot, 1)
 
     # --- the second model -------------------------------------------------------------------
+
+    def _fill_choose_menu(self) -> None:
+        """The shipped models by name and title (read when the menu opens), then any file."""
+        self.choose_menu.clear()
+        for name, path in shipped_models().items():
+            action = self.choose_menu.addAction(f"{name}  ({shipped_model_title(path)})")
+            action.setObjectName(f"compare_shipped_{name}")
+            action.triggered.connect(lambda _checked=False, path=path: self.load_model(path))
+        if not self.choose_menu.isEmpty():
+            self.choose_menu.addSeparator()
+        self.choose_menu.addAction("Open a model file…", self.choose_model).setObjectName("compare_open_file")
 
     def choose_model(self) -> None:
         start = str(self.context.model.model_path.parent) if self.context.model.model_path else ""
