@@ -225,3 +225,23 @@ def test_missing_dataset_offers_download_and_folder(qtbot, window, tiny_digits, 
     assert root == tmp_path / "shared" and roots == [root]
     assert panel.settings.value("data_dir") == str(root)
     assert panel.banner.isHidden()
+
+
+def test_the_curves_keep_the_docks_height_during_a_run(qtbot, window, tiny_config):
+    """A run's status text once made the dock's scroll area size the panel to its preferred height
+    (height-for-width): the curves slid below a 1400x860 window's Training dock."""
+    window.resize(1400, 860)
+    window.show()
+    window.docks["training"].show()
+    window.docks["training"].raise_()
+    qtbot.waitExposed(window)
+    panel = window.dock_widgets["training"]
+    area = window.docks["training"].widget()
+    panel.set_config(dataclasses.replace(tiny_config, epochs=2))
+    with qtbot.waitSignal(window.bus.trainingFinished, timeout=RUN_TIMEOUT_MS):
+        assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.status_label.text() != "", timeout=RUN_TIMEOUT_MS)
+    assert area.viewport().height() >= panel.minimumSizeHint().height()  # the dock has the room
+    qtbot.waitUntil(lambda: panel.height() == area.viewport().height(), timeout=5000)
+    assert area.verticalScrollBar().maximum() == 0
+    assert panel.curves.geometry().bottom() < panel.height()

@@ -20,7 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, Slot
-from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget,
+)
 
 from ...core.config import TrainConfig
 from ...core.datasets import DATASETS
@@ -111,15 +113,28 @@ class TrainingPanel(QWidget):
         after.addWidget(self.export_png_button)
         after.addWidget(self.export_csv_button)
 
-        # Train/Pause/Stop first: they must be visible without scrolling in a short dock.
+        # Train/Pause/Stop first: they must be visible without scrolling in a short dock. The form
+        # scrolls on its own, so its height never sets the dock's: the curves keep the height there is.
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(form)
+        settings_layout.addLayout(after)
+        settings_layout.addStretch(1)
+        self.form_scroll = QScrollArea(objectName="training_form_scroll")
+        self.form_scroll.setWidget(settings)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setMinimumHeight(120)
         controls = QVBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
         controls.addLayout(buttons)
-        controls.addWidget(form)
-        controls.addLayout(after)
-        controls.addStretch(1)
+        controls.addWidget(self.form_scroll, 1)
         left = QWidget()
         left.setLayout(controls)
         left.setMaximumWidth(340)
+        left.setMinimumWidth(settings.sizeHint().width() + self.form_scroll.verticalScrollBar().sizeHint().width())
 
         self.view = RunView(self.bus, self)
         self.curves, self.progress = self.view.curves, self.view.progress
@@ -132,7 +147,7 @@ class TrainingPanel(QWidget):
         upper = QHBoxLayout()
         upper.addWidget(left)
         upper.addWidget(self.curves, 1)
-        layout = QVBoxLayout(self)
+        layout = _PlainHeightLayout(self)
         layout.addWidget(self.banner)
         status_row = QHBoxLayout()  # progress and status above the curves: never scrolled away
         status_row.addWidget(self.progress, 1)
@@ -416,3 +431,14 @@ class TrainingPanel(QWidget):
 
 def create_dock_widget(context) -> TrainingPanel:
     return TrainingPanel(context)
+
+
+class _PlainHeightLayout(QVBoxLayout):
+    """The panel's layout, never height-for-width. Its wrapped status label would make it so, and the
+    dock's scroll area then sizes the panel to its preferred height (585 px) instead of the dock's:
+    the curves slid below the visible area as soon as a run started. Every label here has a fixed
+    height, and the form scrolls on its own, so the panel has nothing to trade width for height."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return False
+
