@@ -115,8 +115,8 @@ class MistakeSet:
 
     @cached_property
     def case_only(self) -> np.ndarray:
-        """(k,) bool: the mistake read the right letter in the other case (c for C): the pad shows such
-        size-only pairs case-merged, and the letters' headline figure counts them right."""
+        """(k,) bool: the mistake read the right letter in the other case (t for T), which the letters'
+        case-insensitive figure counts right (and the pad shows o/O-like size-only pairs case-merged)."""
         names = np.asarray(self.classes)
         if not len(self.wrong):
             return np.zeros(0, bool)
