@@ -407,8 +407,8 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("No models opened yet").setEnabled(False)
 
     def _fill_shipped_menu(self) -> None:
-        """The models that come with digitpad (the default, the one trained on pen digits too, the
-        letters one), the one the pad reads checked."""
+        """The models that come with digitpad (the pen-trained default, the MNIST-only one, the letters
+        one), the one the pad reads checked."""
         self.shipped_menu.clear()
         current = self.model_path.resolve() if self.model_path else None
         for name, path in shipped_models().items():
@@ -682,8 +682,22 @@ class MainWindow(QMainWindow):
 
 def _scrollable(widget: QWidget) -> QScrollArea:
     """Docks scroll rather than impose their full size: the window must fit a 1366x768 laptop."""
+    holder = QWidget()
+    layout = _PlainHeightLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(widget)
     area = QScrollArea()
-    area.setWidget(widget)
+    area.setWidget(holder)
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     return area
+
+
+class _PlainHeightLayout(QVBoxLayout):
+    """What a dock's scroll area sees: never height-for-width. A wrapped label anywhere in a dock made
+    it so, and the scroll area then sized the dock's content to its preferred height rather than to
+    the dock (the Training dock's curves slid below its edge once a run started): now the content
+    takes the dock's height, and scrolls only below its minimum."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return False

@@ -147,7 +147,7 @@ class TrainingPanel(QWidget):
         upper = QHBoxLayout()
         upper.addWidget(left)
         upper.addWidget(self.curves, 1)
-        layout = _PlainHeightLayout(self)
+        layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         status_row = QHBoxLayout()  # progress and status above the curves: never scrolled away
         status_row.addWidget(self.progress, 1)
@@ -431,14 +431,3 @@ class TrainingPanel(QWidget):
 
 def create_dock_widget(context) -> TrainingPanel:
     return TrainingPanel(context)
-
-
-class _PlainHeightLayout(QVBoxLayout):
-    """The panel's layout, never height-for-width. Its wrapped status label would make it so, and the
-    dock's scroll area then sizes the panel to its preferred height (585 px) instead of the dock's:
-    the curves slid below the visible area as soon as a run started. Every label here has a fixed
-    height, and the form scrolls on its own, so the panel has nothing to trade width for height."""
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
-        return False
-
