@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from . import pen, preprocess
-from .alphabets import DIGITS, LETTERS, case_insensitive_equal
+from .alphabets import DIGITS, LETTERS, alphabets_of, case_insensitive_equal
 from .datasets import DATASETS, load_dataset
 from .evaluation import evaluate_checkpoint
 from .events import Evaluated
@@ -111,7 +111,7 @@ class MistakeSet:
 
     @property
     def reads_letters(self) -> bool:
-        return any(label.isalpha() for label in self.classes)
+        return "letters" in alphabets_of(self.classes)
 
     @cached_property
     def case_only(self) -> np.ndarray:
@@ -123,9 +123,13 @@ class MistakeSet:
         return case_insensitive_equal(names[self.labels[self.wrong]], names[self.predicted])
 
     @property
+    def errors_ignoring_case(self) -> int:
+        return len(self.wrong) - int(self.case_only.sum())
+
+    @property
     def case_insensitive_accuracy(self) -> float:
         total = len(self.labels)
-        return 1.0 - (len(self.wrong) - int(self.case_only.sum())) / total if total else float("nan")
+        return 1.0 - self.errors_ignoring_case / total if total else float("nan")
 
 
 def find_mistakes(

@@ -196,8 +196,7 @@ class DrawingCanvas(QWidget):
 
     def _repaint_backing(self) -> None:
         self._image.fill(PAPER)
-        painter = QPainter(self._image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter = self._image_painter()
         if self._background is not None:
             self._draw_background(painter)
         for stroke in self._strokes:
@@ -225,8 +224,7 @@ class DrawingCanvas(QWidget):
         points = stroke.points
         if not points:
             return
-        painter.setPen(self._pen_for(stroke, points[0][3]))  # the dot live painting starts with
-        painter.drawPoint(QPointF(points[0][0], points[0][1]))
+        self._paint_dot(painter, stroke)  # as live painting starts
         if len(points) == 1:
             return
         # One smoothed piece per segment, as the stroke was painted while drawn. One wide path for the
@@ -235,6 +233,18 @@ class DrawingCanvas(QWidget):
         for i in range(1, len(points)):
             self._paint_segment(painter, stroke, i)
         self._paint_tail(painter, stroke)
+
+    def _image_painter(self) -> QPainter:
+        """A painter on the backing image, antialiased; the caller ends it."""
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        return painter
+
+    def _paint_dot(self, painter: QPainter, stroke: Stroke) -> None:
+        """The stroke's first point: a round dot of the pen."""
+        x, y, _t, pressure = stroke.points[0]
+        painter.setPen(self._pen_for(stroke, pressure))
+        painter.drawPoint(QPointF(x, y))
 
     def _paint_tail(self, painter: QPainter, stroke: Stroke) -> None:
         """The last half segment, up to the last point: each piece ends half a segment short."""
@@ -254,12 +264,10 @@ class DrawingCanvas(QWidget):
 
     def _paint_latest(self) -> None:
         stroke = self._current
-        painter = QPainter(self._image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter = self._image_painter()
         i = len(stroke.points) - 1
         if i == 0:
-            painter.setPen(self._pen_for(stroke, stroke.points[0][3]))
-            painter.drawPoint(QPointF(stroke.points[0][0], stroke.points[0][1]))
+            self._paint_dot(painter, stroke)
         else:
             self._paint_segment(painter, stroke, i)
         painter.end()
@@ -318,8 +326,7 @@ class DrawingCanvas(QWidget):
             return
         stroke, self._current = self._current, None
         if len(stroke.points) > 1:  # live painting leaves the last half segment to the end
-            painter = QPainter(self._image)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter = self._image_painter()
             self._paint_tail(painter, stroke)
             painter.end()
             self.update()

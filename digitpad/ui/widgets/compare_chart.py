@@ -69,7 +69,7 @@ class CompareChart(QWidget):
         """The shipped models by name and title (read when the menu opens), then any file."""
         self.choose_menu.clear()
         for name, path in shipped_models().items():
-            action = self.choose_menu.addAction(f"{name}  ({shipped_model_title(path)})")
+            action = self.choose_menu.addAction(f"{shipped_model_title(path)}  ({name})")  # as File > Shipped models
             action.setObjectName(f"compare_shipped_{name}")
             action.triggered.connect(lambda _checked=False, path=path: self.load_model(path))
         if not self.choose_menu.isEmpty():

@@ -452,8 +452,7 @@ class MistakesView(QWidget):
             origin += f" with the shipped {self.judged_by}: the pad's model does not read letters"
         score = f"{result.accuracy * 100:.2f}% correct"
         if result.reads_letters:
-            misread = len(result.wrong) - int(result.case_only.sum())
-            score = (f"{result.accuracy * 100:.2f}% exact case; ignoring case {misread} misread, "
+            score = (f"{result.accuracy * 100:.2f}% exact case; ignoring case {result.errors_ignoring_case} misread, "
                      f"{result.case_insensitive_accuracy * 100:.2f}% correct")
         self._set_status(
             f"{len(result.wrong)} of {n} {title_of(result.dataset)} test {noun_of(result.dataset)} misread "
