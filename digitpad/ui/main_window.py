@@ -67,6 +67,7 @@ TRAINING_SHARE = 0.4  # of the window's height for the Training dock while a run
 # What the pad asks for and calls what it reads, per alphabet.
 DRAW_PROMPTS = {"digits": "Draw a digit on the pad", "letters": "Draw a letter on the pad",
                 "both": "Draw a digit or a letter on the pad"}
+PAD_PROMPTS = {"digits": "Draw a digit here", "letters": "Draw a letter here", "both": "Draw a digit or a letter here"}
 THINGS = {"digits": "a digit", "letters": "a letter", "both": "a digit or a letter"}
 # The widest reading each alphabet shows: the reading label's fixed width (a case-merged "w/W").
 WIDEST_READING = {"digits": "88", "letters": "w/W", "both": "w/W"}
@@ -359,6 +360,7 @@ class MainWindow(QMainWindow):
     def _on_alphabet_changed(self, alphabet: str) -> None:
         """Show the new alphabet's classes and read the drawing with it."""
         self._show_classes()
+        self.canvas.set_prompt(PAD_PROMPTS[alphabet])
         self._fit_reading_label(alphabet)
         self.both_header.setVisible(alphabet == "both")
         self.predict_now()

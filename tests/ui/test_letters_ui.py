@@ -354,3 +354,13 @@ def test_missing_pen_letters_are_a_message_not_a_crash(qtbot, window, tmp_path, 
     assert status.startswith("Cannot list mistakes on the held-out pen letters: ")
     assert letters.UPPERCASE_FILE in status or letters.LOWERCASE_FILE in status
     assert mistakes.mistakes is None and len(mistakes.shown_indices) == 0
+
+
+def test_an_empty_pad_invites_what_it_reads(qtbot, window):
+    assert window.canvas.prompt == "Draw a digit here"
+    choose(window, "letters")
+    assert window.canvas.prompt == "Draw a letter here"
+    window.alphabet_choice.actions["both"].trigger()
+    assert window.canvas.prompt == "Draw a digit or a letter here"
+    choose(window, "digits")
+    assert window.canvas.prompt == "Draw a digit here"

@@ -61,6 +61,7 @@ class DrawingCanvas(QWidget):
         self.setAccessibleName("Drawing canvas")
         self.setAccessibleDescription("Draw a digit here with the mouse, a pen or a finger")
         self.setToolTip("Draw a digit. Right-click or hold Shift to erase. Esc clears.")
+        self.prompt = "Draw a digit here"  # shown on an empty pad; the window says what it reads
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 240)
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
@@ -156,6 +157,11 @@ class DrawingCanvas(QWidget):
             for s in strokes
         ]
         self._after_edit()
+
+    def set_prompt(self, text: str) -> None:
+        """What an empty pad invites: "Draw a digit here", or a letter when the pad reads letters."""
+        self.prompt = text
+        self.update()
 
     def set_overlay(self, rgba: np.ndarray | None) -> None:
         """An optional translucent (H, W, 4) uint8 image drawn over the pad (e.g. saliency); None hides it."""
@@ -290,7 +296,7 @@ class DrawingCanvas(QWidget):
             font = painter.font()
             font.setPointSizeF(font.pointSizeF() * 1.6)
             painter.setFont(font)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.prompt)
         painter.end()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
