@@ -65,8 +65,7 @@ def model_facts() -> list[Fact]:
         checkpoint = load_checkpoint(path)
     except CheckpointError as error:
         return [Fact("model", str(error), False)]
-    accuracy = (checkpoint.meta.get("metrics") or {}).get("test_accuracy")
-    detail = f", {accuracy * 100:.2f}% on its test set" if accuracy else ""
+    detail = f", {checkpoint.test_figure}" if checkpoint.test_figure else ""
     return [Fact("model", f"{path} ({checkpoint.arch}{detail})")]
 
 

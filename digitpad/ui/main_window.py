@@ -381,8 +381,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("digitpad — no model")
             return
         name = self.model_path.name if self.model_path else f"{self.checkpoint.meta.get('name') or self.checkpoint.arch} (unsaved)"
-        accuracy = (self.checkpoint.meta.get("metrics") or {}).get("test_accuracy")
-        detail = f" — {accuracy * 100:.2f}% on {self.checkpoint.meta.get('dataset', '?').upper()} test" if accuracy else ""
+        detail = f" — {self.checkpoint.test_figure}" if self.checkpoint.test_figure else ""
         self.setWindowTitle(f"digitpad — {name}{detail}")
 
     # --- recent models ------------------------------------------------------------------------
@@ -636,9 +635,8 @@ class MainWindow(QMainWindow):
 
         model = "none"
         if self.checkpoint is not None:
-            metrics = self.checkpoint.meta.get("metrics") or {}
-            acc = metrics.get("test_accuracy")
-            model = f"{self.model_path or 'unsaved'}<br>{self.checkpoint.arch}" + (f", {acc * 100:.2f}% test accuracy" if acc else "")
+            figure = self.checkpoint.test_figure
+            model = f"{self.model_path or 'unsaved'}<br>{self.checkpoint.arch}" + (f", {figure}" if figure else "")
         cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA GPU"
         QMessageBox.about(
             self,

@@ -129,3 +129,14 @@ def test_missing_file_and_folder(tmp_path):
         load_checkpoint(tmp_path / "absent.safetensors")
     with pytest.raises(CheckpointError, match="folder"):
         load_checkpoint(tmp_path)
+
+
+def test_test_figure_names_its_data_set_and_is_empty_without_one():
+    checkpoint = make_checkpoint()
+    assert checkpoint.test_figure == "50.00% on the mnist test set"
+    checkpoint.meta.pop("dataset")
+    assert checkpoint.test_figure == "50.00% on its test set"
+    checkpoint.meta["metrics"] = {"test_accuracy": "n/a"}  # a foreign sidecar's odd value is not a figure
+    assert checkpoint.test_figure == ""
+    checkpoint.meta.pop("metrics")
+    assert checkpoint.test_figure == ""

@@ -50,3 +50,15 @@ def test_a_broken_model_is_flagged(monkeypatch, tmp_path):
     monkeypatch.setattr(doctor, "default_model_path", lambda: bad)
     (fact,) = doctor.model_facts()
     assert not fact.ok and "not a safetensors file" in fact.value
+
+
+def test_the_model_line_names_the_set_its_test_figure_comes_from(monkeypatch, tmp_path):
+    # A mixed set's figure (MNIST test + held-out pen digits) is not MNIST's: "its test set" hid that.
+    from digitpad.core.checkpoints import Checkpoint, save_checkpoint
+    from digitpad.core.models import build_model
+
+    meta = {"dataset": "mnist+pen", "metrics": {"test_accuracy": 0.99358}}
+    path = save_checkpoint(Checkpoint.from_model(build_model("digitpad", width=8, hidden=16), meta), tmp_path / "m")
+    monkeypatch.setattr(doctor, "default_model_path", lambda: path)
+    (fact,) = doctor.model_facts()
+    assert fact.ok and fact.value.endswith("(digitpad, 99.36% on the mnist+pen test set)")

@@ -21,6 +21,8 @@ def wait_for_reading(qtbot, window, text):
 def test_opens_ready_to_draw_on_the_shipped_model(window):
     assert window.checkpoint is not None
     assert "default" in window.windowTitle()
+    assert window.windowTitle().endswith(f"— {window.checkpoint.test_figure}")  # names the set: mnist+pen's is not MNIST's
+    assert window.checkpoint.meta["dataset"] in window.windowTitle()
     assert window.findChild(QWidget, "canvas") is window.canvas
     assert window.findChild(QWidget, "probabilities") is window.chart
     prediction = window.findChild(QLabel, "prediction")

@@ -95,8 +95,7 @@ class CompareChart(QWidget):
         self.second = Predictor(checkpoint)  # in its own alphabet: a digits model reads digits
         self.plot.set_classes(self.second.classes)
         self.second_name = name
-        accuracy = (checkpoint.meta.get("metrics") or {}).get("test_accuracy")
-        detail = f", {accuracy * 100:.2f}% on its test set" if accuracy else ""
+        detail = f", {checkpoint.test_figure}" if checkpoint.test_figure else ""
         self.model_label.setText(f"Second model: {name} ({checkpoint.arch}{detail})")
         self.refresh()
 
