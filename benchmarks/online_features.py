@@ -66,15 +66,14 @@ def direction_channels(strokes: list[np.ndarray]) -> np.ndarray | None:
             unit = step / length if length > 0 else np.zeros(2)
             shares = (max(unit[0], 0), max(-unit[0], 0), max(unit[1], 0), max(-unit[1], 0))
             segments.append((tuple(start), tuple(end), shares))
-    for start, end, _ in segments:
-        draws[0].line([start, end], fill=255, width=width, joint="curve")
-        draws[0].ellipse(_disc(start, width), fill=255)
-    for channel in range(4):
-        # Drawn weakest first, so where pieces overlap the stronger direction stays (a max, not a sum).
-        for start, end, shares in sorted(segments, key=lambda s: s[2][channel]):
-            value = round(255 * shares[channel])
-            draws[channel + 1].line([start, end], fill=value, width=width)
-            draws[channel + 1].ellipse(_disc(start, width), fill=value)
+    for channel in range(5):
+        # Drawn weakest first, so where pieces overlap the stronger direction stays (a max, not a sum);
+        # round caps at both ends, so a stroke and its reverse paint the same picture.
+        for start, end, shares in sorted(segments, key=lambda s: 1.0 if channel == 0 else s[2][channel - 1]):
+            value = 255 if channel == 0 else round(255 * shares[channel - 1])
+            draws[channel].line([start, end], fill=value, width=width)
+            draws[channel].ellipse(_disc(start, width), fill=value)
+            draws[channel].ellipse(_disc(end, width), fill=value)
     small = [np.asarray(layer.resize((SIDE, SIDE), Image.Resampling.BOX), np.float32) / 255 for layer in layers]
     return np.stack(small)
 
