@@ -60,7 +60,7 @@ class LiveModel(QObject):
         self.set_aside = None  # the user chose this model: nothing to go back to
         self._make_live(checkpoint, path, alphabet)
         if alphabet != self.alphabet:
-            self.bus.statusMessage.emit(f"{_name(checkpoint, path)} reads {ALPHABET_NOUNS[alphabet]} only: the pad reads "
+            self.bus.statusMessage.emit(f"{model_name(checkpoint, path)} reads {ALPHABET_NOUNS[alphabet]} only: the pad reads "
                                         f"{ALPHABET_NOUNS[alphabet]} now")
             self._announce_alphabet(alphabet)
         self.bus.modelChanged.emit(checkpoint)
@@ -77,7 +77,7 @@ class LiveModel(QObject):
         current = (self.checkpoint, self.model_path)
         if self.set_aside is not None and alphabet in self.set_aside[0].alphabets:
             (checkpoint, path), self.set_aside = self.set_aside, current
-            self.bus.statusMessage.emit(f"Reading {ALPHABET_NOUNS[alphabet]} with {_name(checkpoint, path)} again")
+            self.bus.statusMessage.emit(f"Reading {ALPHABET_NOUNS[alphabet]} with {model_name(checkpoint, path)} again")
         elif alphabet in self.checkpoint.alphabets:
             checkpoint, path = current
         else:
@@ -95,7 +95,7 @@ class LiveModel(QObject):
         return True
 
     def _fallback_message(self, alphabet: str, shipped: Path) -> str:
-        name, own = _name(self.checkpoint, self.model_path), self.checkpoint.alphabets[0]
+        name, own = model_name(self.checkpoint, self.model_path), self.checkpoint.alphabets[0]
         return (f"{name} reads {ALPHABET_NOUNS[own]} only: reading {ALPHABET_NOUNS[alphabet]} with the shipped "
                 f"model {shipped.name}; choose {own.title()} to read with {name} again")
 
@@ -137,6 +137,6 @@ def _device(choice: str) -> str:
     return "cpu" if choice == "auto" else choice
 
 
-def _name(checkpoint: Checkpoint, path: Path | None) -> str:
+def model_name(checkpoint: Checkpoint, path: Path | None) -> str:
     """How a status message names a model: its file, else its name."""
     return Path(path).name if path else checkpoint.meta.get("name") or checkpoint.arch

@@ -245,3 +245,36 @@ def test_the_curves_keep_the_docks_height_during_a_run(qtbot, window, tiny_confi
     qtbot.waitUntil(lambda: panel.height() == area.viewport().height(), timeout=5000)
     assert area.verticalScrollBar().maximum() == 0
     assert panel.curves.geometry().bottom() < panel.height()
+
+
+def test_back_to_the_model_the_pad_read_with_before_the_run(qtbot, tiny_digits, tiny_config, tmp_path):
+    # A run stopped after a few batches replaces the pad's model too: one click must bring the old one back.
+    from digitpad.core.checkpoints import save_checkpoint
+
+    path = save_checkpoint(Checkpoint.from_model(build_model("digitpad", width=8, hidden=16).eval(),
+                                                 {"dataset": "mnist", "normalization": [0.13, 0.31]}), tmp_path / "mine")
+    from digitpad.core.checkpoints import load_checkpoint
+
+    before = load_checkpoint(path)
+    window = MainWindow(before, path)
+    qtbot.addWidget(window)
+    panel = window.dock_widgets["training"]
+    panel.data_loader = lambda name, root, progress: tiny_digits
+    panel.set_config(dataclasses.replace(tiny_config, epochs=1))
+    assert not panel.swap_button.isVisibleTo(window)
+    with qtbot.waitSignal(window.bus.trainingFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        assert panel.start_training()
+    trained = finished.args[0]
+    assert window.checkpoint is trained
+    assert panel.swap_button.isVisibleTo(window) and panel.swap_button.text() == "Back to mine.safetensors"
+
+    panel.swap_button.click()
+    assert window.checkpoint is before and window.model_path == path and window.predictor.checkpoint is before
+    assert panel.swap_button.text() == "Use the trained model"
+    assert "mine.safetensors again" in panel.result_label.text()
+    panel.swap_button.click()
+    assert window.checkpoint is trained and window.predictor.checkpoint is trained
+    assert panel.swap_button.text() == "Back to mine.safetensors" and "pad's model" in panel.result_label.text()
+
+    window.set_checkpoint(load_checkpoint(path), path)  # another model opened: nothing to swap between
+    assert not panel.swap_button.isVisibleTo(window)

@@ -6,8 +6,9 @@ offers the download when the data is missing, and hands the finished model to th
 ``training_form.TrainingForm`` (the fields), ``run_view.RunView`` (progress, status and curves of
 whichever run is active, its own or a fine-tune that My digits started), ``download.DatasetDownload``
 (the banner's Download button). When its run ends (or is stopped: the best epoch so far is kept)
-the model becomes the pad's live predictor at once (``LiveModel.set_checkpoint``). Closing the
-window stops a run within one batch and saves nothing.
+the model becomes the pad's live predictor at once (``LiveModel.set_checkpoint``), and "Back to
+<model>" (``swap_model_button``) returns to the model the pad read with before, and forth. Closing
+the window stops a run within one batch and saves nothing.
 
 Scriptable: every control has an objectName (``train_button``, ``pause_button``, ``stop_button``,
 ``dataset_choice``, ``model_choice``, ``epochs``, ``loss_plot``, ``accuracy_plot``,
@@ -30,6 +31,7 @@ from ...core.events import DataReady, DataUnavailable, RunFinished
 from ...core.trainer import RunControl
 from .. import settings as app_settings
 from ..bus import AppBus
+from ..live_model import model_name
 from ..runs import Run, RunController
 from ..workers import TrainingWorker, WorkerThread, load_training_data
 from .controls import named
@@ -63,12 +65,14 @@ class TrainingPanel(QWidget):
         self.run_thread: WorkerThread | None = None
         self.run_config: TrainConfig | None = None
         self.last_result: RunFinished | None = None
+        self._before_run: tuple | None = None  # (checkpoint, path) the pad read with before the run's model
         self._closing = False
         self._missing_dataset: str | None = None
         self._build()
         self._set_running(False)
         self.bus.runStarted.connect(self._on_run_started)
         self.bus.runEnded.connect(self._on_run_ended)
+        self.bus.modelChanged.connect(self._on_model_changed)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -108,6 +112,12 @@ class TrainingPanel(QWidget):
             "Save every logged value of this run (losses, accuracies, learning rate) as CSV",
         )
         self.export_csv_button.clicked.connect(self._on_export_csv_clicked)
+        # A finished run's model replaces the pad's at once; this goes back (and forth), so a run
+        # stopped after a few batches never costs the model the pad read with before.
+        self.swap_button = named(QPushButton(""), "swap_model_button", "Switch the pad's model",
+                                 "Switch the pad between the trained model and the one it read with before the run")
+        self.swap_button.clicked.connect(self._on_swap_clicked)
+        self.swap_button.setVisible(False)
         after = QHBoxLayout()
         after.addWidget(self.save_button)
         after.addWidget(self.export_png_button)
@@ -153,7 +163,10 @@ class TrainingPanel(QWidget):
         status_row.addWidget(self.progress, 1)
         status_row.addWidget(self.status_label, 2)
         layout.addLayout(status_row)
-        layout.addWidget(self.result_label)
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result_label, 1)
+        result_row.addWidget(self.swap_button)
+        layout.addLayout(result_row)
         layout.addLayout(upper, 1)
 
     def _build_banner(self) -> QFrame:
@@ -291,6 +304,7 @@ class TrainingPanel(QWidget):
     def _on_run_started(self, run: Run) -> None:
         if not self._closing:
             self._set_running(run.kind == "training")
+            self.swap_button.setVisible(False)  # the run view clears the result it spoke of
 
     @Slot(object)
     def _on_run_ended(self, _run: Run) -> None:
@@ -312,10 +326,40 @@ class TrainingPanel(QWidget):
         checkpoint.meta.setdefault("name", f"{config.model} on {DATASET_TITLES.get(config.dataset, config.dataset)}")
         self.checkpoint = checkpoint
         if self.context is not None:
-            self.context.model.set_checkpoint(checkpoint)
-            self.result_label.setText(f"{result_text(event)}. It is now the pad's model: draw to try it, or save it.")
+            live = self.context.model
+            self._before_run = (live.checkpoint, live.model_path) if live.checkpoint is not None else None
+            live.set_checkpoint(checkpoint)
+            self._show_trained_in_use()
         test = f"test accuracy {event.test_accuracy * 100:.2f}%" if event.test_accuracy is not None else "no test digits"
         self.view.set_status(f"{ending_text(event, self.view.epochs)}; {test}.")
+
+    # --- the pad's model: the trained one, or back to the one before -----------------------------
+
+    def _show_trained_in_use(self) -> None:
+        self.result_label.setText(f"{result_text(self.last_result)}. It is now the pad's model: draw to try it, or save it.")
+        if self._before_run is not None:
+            self.swap_button.setText(f"Back to {model_name(*self._before_run)}")
+            self.swap_button.setVisible(True)
+
+    def _on_swap_clicked(self) -> None:
+        if self._before_run is None or self.checkpoint is None:
+            return
+        live = self.context.model
+        if live.checkpoint is self.checkpoint:
+            live.set_checkpoint(*self._before_run)
+            self.result_label.setText(f"The pad reads with {model_name(*self._before_run)} again; the trained "
+                                      "model is one click away, and Save model as... still saves it.")
+            self.swap_button.setText("Use the trained model")
+        else:
+            live.set_checkpoint(self.checkpoint)
+            self._show_trained_in_use()
+
+    @Slot(object)
+    def _on_model_changed(self, checkpoint) -> None:
+        """Another model was opened: the swap no longer names the pad's two models."""
+        if self._before_run is not None and checkpoint is not self.checkpoint and checkpoint is not self._before_run[0]:
+            self.swap_button.setVisible(False)
+            self._before_run = None
 
     def _on_own_run_ended(self) -> None:
         self.run_thread = None
