@@ -49,18 +49,18 @@ def view(images: torch.Tensor, degrees: float = 0.0, scale: float = 1.0, dx: flo
 @torch.no_grad()
 def log_probabilities(checkpoint, images_u8: np.ndarray) -> dict[str, torch.Tensor]:
     from digitpad.core.evaluation import fit_to_model
-    from digitpad.core.inference import spec_for_input_size
+    from digitpad.core.inference import batched_logits, spec_for_input_size
 
-    model = checkpoint.build_model().eval()
+    model = checkpoint.build_model()
     mean, std = checkpoint.normalization
     temperature, _ = checkpoint.calibration("digits")
     spec = spec_for_input_size(checkpoint.input_size)
-    images = images_u8 if images_u8.shape[1:] == (spec.size, spec.size) else (fit_to_model(images_u8, spec) * 255)
-    x = torch.from_numpy(np.asarray(images, np.float32) / 255).unsqueeze(1)
+    fits = images_u8.shape[1:] == (spec.size, spec.size)
+    x = torch.from_numpy(images_u8 / np.float32(255) if fits else fit_to_model(images_u8, spec)).float().unsqueeze(1)
     out = {}
     for name, how in VIEWS.items():
         shown = view(x, **how) if how else x
-        logits = torch.cat([model((batch - mean) / std)[:, :10] for batch in shown.split(1000)])
+        logits = batched_logits(model, shown.squeeze(1), mean, std)[:, :10]  # the pad's normalisation
         out[name] = torch.log_softmax(logits / temperature, 1)
     return out
 

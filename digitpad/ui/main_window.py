@@ -45,7 +45,7 @@ from . import settings as app_settings
 from .actions import ACTIONS, ALPHABET_CHOICE, INFERENCE_DEVICES, MENUS, RECENT_MODELS, SHIPPED_MODELS
 from .bus import AppBus
 from .docks import DOCKS, DockContext
-from .live_model import LiveModel
+from .live_model import LiveModel, model_name
 from .runs import RunController
 from .widgets.alphabet_choice import AlphabetChoice
 from .widgets.canvas import DrawingCanvas, image_to_pixmap
@@ -380,7 +380,7 @@ class MainWindow(QMainWindow):
         if self.checkpoint is None:
             self.setWindowTitle("digitpad — no model")
             return
-        name = self.model_path.name if self.model_path else f"{self.checkpoint.meta.get('name') or self.checkpoint.arch} (unsaved)"
+        name = model_name(self.checkpoint, self.model_path) + ("" if self.model_path else " (unsaved)")
         detail = f" — {self.checkpoint.test_figure}" if self.checkpoint.test_figure else ""
         self.setWindowTitle(f"digitpad — {name}{detail}")
 
